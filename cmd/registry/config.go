@@ -1,0 +1,68 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// config is the configuration shared by the commands that touch the database.
+type config struct {
+	dataDir     string
+	databaseURL string
+	addr        string
+	baseURL     string
+	// share lets a short command use the private server a running "serve" started.
+	share bool
+}
+
+// flags registers the common flags on fs with defaults from the environment.
+func (c *config) flags(set *flag.FlagSet) {
+	set.StringVar(&c.dataDir, "data-dir", envOr("REGISTRY_DATA_DIR", "./data"), "data directory")
+	set.StringVar(&c.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (unset: private server)")
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	set := flag.NewFlagSet(name, flag.ContinueOnError)
+	set.SetOutput(stderr)
+	return set
+}
+
+// loadKey returns the secret key named name from the data directory, creating it with
+// n random bytes on first use (mode 0600).
+func loadKey(dataDir, name string, n int) ([]byte, error) {
+	path := filepath.Join(dataDir, "keys", name)
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) < n {
+			return nil, fmt.Errorf("key %s is shorter than %d bytes", path, n)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	key = make([]byte, n)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, err
+	}
+	return key, nil
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/civictech/registry/internal/server"
+)
+
+func serve(ctx context.Context, env environment, args []string) error {
+	var c config
+	set := newFlagSet("serve", env.stderr)
+	c.flags(set)
+	set.StringVar(&c.addr, "addr", envOr("REGISTRY_ADDR", "127.0.0.1:8080"), "listen address")
+	set.StringVar(&c.baseURL, "base-url", envOr("REGISTRY_BASE_URL", ""), "public address of the register")
+	demo := set.Bool("demo", false, "seed demo accounts and entries into an empty database and print the logins")
+	if err := set.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, nil))
+
+	d, err := openDatabase(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	key, err := loadKey(c.dataDir, "session.key", 64)
+	if err != nil {
+		return fmt.Errorf("session key: %w", err)
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	if c.baseURL == "" {
+		c.baseURL = "http://" + ln.Addr().String()
+	}
+	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key}, d.pool, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if *demo {
+		if err := seedDemo(ctx, env, srv); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	httpServer := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	maintenance, stopMaintenance := context.WithCancel(ctx)
+	defer stopMaintenance()
+	go srv.RunMaintenance(maintenance, time.Hour)
+
+	served := make(chan error, 1)
+	go func() { served <- httpServer.Serve(ln) }()
+	fmt.Fprintf(env.stdout, "registry: serving on %s\n", c.baseURL)
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("base_url", c.baseURL))
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/civictech/registry/internal/web"
+)
+
+// home is the public front page. The public register itself arrives with the publish package.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	return s.rd.Render(w, r, http.StatusOK, "home", web.Page{Title: s.rd.T(r, "Algorithm Registry"),
+		Alternates: alternates(r, "/")})
+}
+
+// workspace is the authors' start page.
+func (s *Server) workspace(w http.ResponseWriter, r *http.Request) error {
+	return s.rd.Render(w, r, http.StatusOK, "workspace/index", web.Page{Title: s.rd.T(r, "Workspace")})
+}
+
+// reviewQueue is the committee's start page.
+func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
+	return s.rd.Render(w, r, http.StatusOK, "review/index", web.Page{Title: s.rd.T(r, "Review")})
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/civictech/registry/internal/apperr"
+	"github.com/civictech/registry/internal/auth"
+	"github.com/civictech/registry/internal/i18n"
+	"github.com/civictech/registry/internal/web"
+	assets "github.com/civictech/registry/web"
+)
+
+// Handler returns every route of the register, grouped by who may call it.
+func (s *Server) Handler() http.Handler {
+	rd, h := s.rd, s.rd.Handle
+	r := chi.NewRouter()
+	r.Use(web.AssignRequestID, web.Logger(s.log), rd.Recoverer, web.SecurityHeaders(s.cfg.Secure()),
+		web.LimitBody(s.cfg.MaxBodyBytes), rd.CrossOrigin, web.StaffLang)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { rd.Error(w, r, apperr.New(apperr.NotFound, "")) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		rd.Error(w, r, apperr.New(apperr.BadRequest, "This address does not accept that method."))
+	})
+
+	// Anyone, no session needed.
+	r.Get("/healthz", s.healthz)
+	static, _ := fs.Sub(assets.FS, "static")
+	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static)))
+	r.Get("/", s.chooseLanguage)
+	r.Get("/lang/{lang}", h(func(w http.ResponseWriter, r *http.Request) error {
+		l, ok := i18n.Parse(chi.URLParam(r, "lang"))
+		if !ok {
+			return apperr.New(apperr.NotFound, "")
+		}
+		return s.login.SetLang(w, r, l)
+	}))
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.guard.LoadSession)
+
+		// The public register, in the language of its prefix.
+		r.Route("/{lang:ca|es|en}", func(r chi.Router) {
+			r.Use(publicLang)
+			r.Get("/", h(s.home))
+		})
+
+		// Signing in and out.
+		r.Get("/login", h(s.login.LoginPage))
+		r.Post("/login", h(s.login.Login))
+		r.Get("/login/totp", h(s.login.TOTPPage))
+		r.Post("/login/totp", h(s.login.TOTP))
+		r.Post("/logout", h(s.login.Logout))
+
+		// Any staff member.
+		r.Group(func(r chi.Router) {
+			r.Use(s.guard.RequireRole())
+			r.Get("/account", h(s.login.Account))
+			r.Post("/account/password", h(s.login.ChangePassword))
+			r.Get("/account/totp", h(s.login.TOTPSetup))
+			r.Post("/account/totp", h(s.login.EnableTOTP))
+			r.Post("/account/totp/disable", h(s.login.DisableTOTP))
+		})
+
+		// Authors.
+		r.Group(func(r chi.Router) {
+			r.Use(s.guard.RequireRole(auth.RoleAuthor))
+			r.Get("/workspace", h(s.workspace))
+		})
+
+		// The ethics committee.
+		r.Group(func(r chi.Router) {
+			r.Use(s.guard.RequireRole(auth.RoleReviewer, auth.RoleExpert))
+			r.Get("/review", h(s.reviewQueue))
+		})
+
+		// The data office.
+		r.Group(func(r chi.Router) {
+			r.Use(s.guard.RequireRole(auth.RoleAdmin))
+			r.Get("/admin", h(s.login.AdminHome))
+			r.Get("/admin/users", h(s.login.UsersPage))
+			r.Post("/admin/users", h(s.login.CreateUser))
+			r.Get("/admin/users/{id}", h(s.login.UserPage))
+			r.Post("/admin/users/{id}", h(s.login.UpdateUser))
+			r.Get("/admin/security", h(s.login.SecurityPage))
+			r.Post("/admin/security", h(s.login.SetSecurity))
+			r.Get("/admin/audit", h(s.login.AuditLog))
+		})
+	})
+	return r
+}
+
+// publicLang takes the page language from the address prefix.
+func publicLang(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, _ := i18n.Parse(chi.URLParam(r, "lang"))
+		next.ServeHTTP(w, r.WithContext(web.WithLang(r.Context(), l)))
+	})
+}
+
+// chooseLanguage sends / to the home page in the visitor's language: the cookie, then
+// Accept-Language, then Catalan.
+func (s *Server) chooseLanguage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Accept-Language, Cookie")
+	http.Redirect(w, r, "/"+string(web.LangFrom(r.Context()))+"/", http.StatusFound)
+}
+
+// staticFiles serves the embedded static files; they change only with a new binary.
+func staticFiles(fsys fs.FS) http.Handler {
+	fileServer := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,95 @@
+// Package server assembles the HTTP application: middleware, handlers and the route table.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/civictech/registry/internal/auth"
+	"github.com/civictech/registry/internal/i18n"
+	"github.com/civictech/registry/internal/web"
+)
+
+// Config is what the server needs to know about its surroundings.
+type Config struct {
+	// BaseURL is the public address; an https:// one turns on Secure cookies and HSTS.
+	BaseURL string
+	// SessionKey signs session and flash cookies (32 bytes or more).
+	SessionKey []byte
+	// MaxBodyBytes caps request bodies.
+	MaxBodyBytes int64
+}
+
+// Secure reports whether the register is served over HTTPS.
+func (c Config) Secure() bool { return len(c.BaseURL) > 8 && c.BaseURL[:8] == "https://" }
+
+// Server holds the application's parts.
+type Server struct {
+	cfg   Config
+	db    *pgxpool.Pool
+	log   *slog.Logger
+	rd    *web.Renderer
+	auth  *auth.Service
+	guard *auth.Middleware
+	login *auth.Handlers
+}
+
+// New builds the application on db. Templates are parsed here, so a broken one stops start-up.
+func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 2 << 20
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	rd, err := web.NewRenderer(cat, log, cfg.SessionKey, cfg.Secure())
+	if err != nil {
+		return nil, err
+	}
+	svc := auth.NewService(db, cfg.SessionKey, cfg.Secure())
+	return &Server{
+		cfg:   cfg,
+		db:    db,
+		log:   log,
+		rd:    rd,
+		auth:  svc,
+		guard: auth.NewMiddleware(svc, rd),
+		login: auth.NewHandlers(svc, rd),
+	}, nil
+}
+
+// Auth returns the account service (for the command line and tests).
+func (s *Server) Auth() *auth.Service { return s.auth }
+
+// RunMaintenance deletes expired sessions and old failure counts every interval until ctx ends.
+func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.auth.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("maintenance", slog.Any("err", err))
+			}
+		}
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.db.Ping(ctx); err != nil {
+		s.log.Error("healthz", slog.Any("err", err))
+		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+}
