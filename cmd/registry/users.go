@@ -131,4 +131,3 @@ func userCommand(ctx context.Context, env environment, args []string) error {
 	}
 	return nil
 }
-

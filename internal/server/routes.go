@@ -55,7 +55,7 @@ func (s *Server) Handler() http.Handler {
 
 		// Any staff member.
 		r.Group(func(r chi.Router) {
-			r.Use(s.guard.RequireRole())
+			r.Use(s.guard.RequireSignIn)
 			r.Get("/account", h(s.login.Account))
 			r.Post("/account/password", h(s.login.ChangePassword))
 			r.Get("/account/totp", h(s.login.TOTPSetup))
