@@ -41,6 +41,8 @@ commands:
   migrate                                    apply the database migrations
   user add EMAIL --name N --role R [--role R] --password-stdin
   user list | disable EMAIL | enable EMAIL | roles EMAIL --role R… | passwd EMAIL --password-stdin
+  token create EMAIL --name N                print a new API token (shown only this once)
+  token list EMAIL | revoke EMAIL ID
   version                                    print the version
 
 configuration (flags win over the environment):
@@ -63,6 +65,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return migrateCommand(ctx, env, args[1:])
 	case "user":
 		return userCommand(ctx, env, args[1:])
+	case "token":
+		return tokenCommand(ctx, env, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "registry", version)
 		return nil

@@ -30,9 +30,12 @@ const (
 // Error is safe to show: Message (an English catalogue key, translated when rendered) and
 // Fields (field name → message key) never carry internal detail.
 type Error struct {
-	Code       Code
-	Message    string
-	Fields     map[string]string
+	Code    Code
+	Message string
+	Fields  map[string]string
+	// FieldArgs holds values for the verbs of a field's message, e.g. the 150 of
+	// "Use at most %s characters.".
+	FieldArgs  map[string][]any
 	RetryAfter time.Duration
 }
 

@@ -89,10 +89,10 @@ func Load() (*Catalogue, error) {
 	c := &Catalogue{printers: map[Lang]*message.Printer{}, keys: map[Lang]map[string]bool{}}
 	for i, l := range Langs {
 		c.keys[l] = map[string]bool{}
-		if l == English {
-			continue
-		}
 		raw, err := messagesFS.ReadFile("messages/" + string(l) + ".json")
+		if l == English && err != nil {
+			continue // English keys are English text; en.json only names code-like keys
+		}
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}

@@ -12,11 +12,6 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 		Alternates: alternates(r, "/")})
 }
 
-// workspace is the authors' start page.
-func (s *Server) workspace(w http.ResponseWriter, r *http.Request) error {
-	return s.rd.Render(w, r, http.StatusOK, "workspace/index", web.Page{Title: s.rd.T(r, "Workspace")})
-}
-
 // reviewQueue is the committee's start page.
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	return s.rd.Render(w, r, http.StatusOK, "review/index", web.Page{Title: s.rd.T(r, "Review")})

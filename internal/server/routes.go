@@ -39,6 +39,7 @@ func (s *Server) Handler() http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.guard.LoadSession)
+		r.Use(s.guard.LoadToken)
 
 		// The public register, in the language of its prefix.
 		r.Route("/{lang:ca|es|en}", func(r chi.Router) {
@@ -61,12 +62,33 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/account/totp", h(s.login.TOTPSetup))
 			r.Post("/account/totp", h(s.login.EnableTOTP))
 			r.Post("/account/totp/disable", h(s.login.DisableTOTP))
+			r.Get("/account/tokens", h(s.login.Tokens))
+			r.Post("/account/tokens", h(s.login.CreateToken))
+			r.Post("/account/tokens/{id}/revoke", h(s.login.RevokeToken))
 		})
 
 		// Authors.
 		r.Group(func(r chi.Router) {
 			r.Use(s.guard.RequireRole(auth.RoleAuthor))
-			r.Get("/workspace", h(s.workspace))
+			r.Get("/workspace", h(s.workspace.List))
+			r.Get("/workspace/new", h(s.workspace.NewPage))
+			r.Post("/workspace/new", h(s.workspace.Create))
+			r.Get("/workspace/{id}", h(s.workspace.Overview))
+			r.Get("/workspace/{id}/edit/{section}", h(s.workspace.EditSection))
+			r.Post("/workspace/{id}/edit/{section}", h(s.workspace.SaveSection))
+			r.Get("/workspace/{id}/risk", h(s.workspace.RiskPage))
+			r.Post("/workspace/{id}/risk", h(s.workspace.SaveRisk))
+			r.Get("/workspace/{id}/preview", h(s.workspace.Preview))
+			r.Post("/workspace/{id}/owners", h(s.workspace.AddOwner))
+			r.Post("/workspace/{id}/revisions", h(s.workspace.StartRevision))
+		})
+
+		// Authors, through the JSON API (a Bearer token or a session); owners only.
+		r.Group(func(r chi.Router) {
+			r.Use(s.guard.RequireRole(auth.RoleAuthor))
+			r.Post("/api/v1/algorithms", h(s.api.Create))
+			r.Get("/api/v1/algorithms/{id}/draft", h(s.api.Draft))
+			r.Put("/api/v1/algorithms/{id}/draft", h(s.api.UpdateDraft))
 		})
 
 		// The ethics committee.

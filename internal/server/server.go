@@ -9,8 +9,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/civictech/registry/internal/algorithms"
+	"github.com/civictech/registry/internal/algorithms/risk"
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/i18n"
+	"github.com/civictech/registry/internal/publish"
 	"github.com/civictech/registry/internal/web"
 )
 
@@ -36,6 +39,11 @@ type Server struct {
 	auth  *auth.Service
 	guard *auth.Middleware
 	login *auth.Handlers
+	// algorithms keeps the register's entries; api serves them to authors as JSON.
+	algorithms *algorithms.Store
+	api        *algorithms.API
+	workspace  *algorithms.Handlers
+	pages      *publish.Pages
 }
 
 // New builds the application on db. Templates are parsed here, so a broken one stops start-up.
@@ -52,6 +60,12 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	svc := auth.NewService(db, cfg.SessionKey, cfg.Secure())
+	defs, err := risk.Load()
+	if err != nil {
+		return nil, err
+	}
+	store := algorithms.NewStore(db, defs)
+	pages := publish.NewPages(rd)
 	return &Server{
 		cfg:   cfg,
 		db:    db,
@@ -60,6 +74,11 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		auth:  svc,
 		guard: auth.NewMiddleware(svc, rd),
 		login: auth.NewHandlers(svc, rd),
+
+		algorithms: store,
+		api:        algorithms.NewAPI(store, rd),
+		workspace:  algorithms.NewHandlers(store, rd, pages.Preview),
+		pages:      pages,
 	}, nil
 }
 

@@ -128,7 +128,7 @@ func (rd *Renderer) writeJSONError(w http.ResponseWriter, r *http.Request, statu
 	if len(e.Fields) > 0 {
 		body.Fields = map[string]string{}
 		for f, msg := range e.Fields {
-			body.Fields[f] = rd.T(r, msg)
+			body.Fields[f] = rd.T(r, msg, e.FieldArgs[f]...)
 		}
 	}
 	WriteJSON(w, status, jsonError{Error: body})

@@ -49,7 +49,7 @@ func (rd *Renderer) Fail(r *http.Request, f *Form, err error) bool {
 		return false
 	}
 	for field, msg := range e.Fields {
-		f.Errors[field] = rd.T(r, msg)
+		f.Errors[field] = rd.T(r, msg, e.FieldArgs[field]...)
 	}
 	if len(e.Fields) == 0 {
 		f.Errors["form"] = rd.T(r, e.Message)

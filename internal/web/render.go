@@ -158,6 +158,20 @@ func (rd *Renderer) funcs(l i18n.Lang) template.FuncMap {
 			}
 			return m
 		},
+		"add":      func(a, b int) int { return a + b },
+		"langname": func(code string) string { return i18n.Lang(code).Name() },
+		"hasKey": func(m map[string]bool, k string) bool {
+			_, ok := m[k]
+			return ok
+		},
+		"nextSection": func(sections []string, cur string) string {
+			for i, s := range sections {
+				if s == cur && i+1 < len(sections) {
+					return sections[i+1]
+				}
+			}
+			return ""
+		},
 		"contains": func(list []string, s string) bool {
 			for _, x := range list {
 				if x == s {

@@ -1,0 +1,251 @@
+package algorithms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/civictech/registry/internal/algorithms/risk"
+	"github.com/civictech/registry/internal/apperr"
+	"github.com/civictech/registry/internal/audit"
+	"github.com/civictech/registry/internal/database"
+)
+
+// Audit actions of entries.
+const (
+	AuditCreated    = "algorithm_created"
+	AuditOwnerAdded = "algorithm_owner_added"
+	AuditNewRevision = "revision_created"
+)
+
+// Store keeps algorithms and revisions in PostgreSQL.
+type Store struct {
+	db   *pgxpool.Pool
+	Risk *risk.Definitions
+}
+
+// NewStore returns the store on db, assessing risk with defs.
+func NewStore(db *pgxpool.Pool, defs *risk.Definitions) *Store { return &Store{db: db, Risk: defs} }
+
+// Actor is who does something, for ownership, editors and audit events.
+type Actor struct {
+	UserID, Email, ClientIP, RequestID string
+}
+
+func (a Actor) event(action, subject string, details map[string]any) audit.Event {
+	return audit.Event{ActorID: a.UserID, ActorEmail: a.Email, ClientIP: a.ClientIP, RequestID: a.RequestID,
+		Action: action, Subject: subject, Details: details}
+}
+
+var errNoAlgorithm = apperr.New(apperr.NotFound, "No such algorithm.")
+
+// Create registers a new algorithm owned by its creator, with revision 1 as a draft. The
+// sheet may be incomplete but must be well-formed and named in its original language.
+func (s *Store) Create(ctx context.Context, by Actor, sheet FactSheet) (*Algorithm, *Revision, error) {
+	sheet.normalise()
+	if err := sheet.Validate(); err != nil {
+		return nil, nil, err
+	}
+	name := sheet.Name[sheet.Lang]
+	if name == "" {
+		return nil, nil, apperr.InvalidFields("Please correct the errors below.",
+			map[string]string{"name": "Fill in this field in the original language."})
+	}
+	var algID, revID string
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		slug, err := uniqueSlug(ctx, tx, Slugify(name))
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO algorithms (slug, created_by) VALUES ($1, $2) RETURNING id`,
+			slug, by.UserID).Scan(&algID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO algorithm_slugs (slug, algorithm_id) VALUES ($1, $2)`, slug, algID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO algorithm_owners (algorithm_id, user_id) VALUES ($1, $2)`, algID, by.UserID); err != nil {
+			return err
+		}
+		if revID, err = s.insertRevision(ctx, tx, algID, 1, sheet, risk.Answers{}, by); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, by.event(AuditCreated, "algorithm:"+algID, map[string]any{"slug": slug}))
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("algorithms: create: %w", err)
+	}
+	alg, err := s.Algorithm(ctx, algID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rev, err := s.Revision(ctx, revID)
+	return alg, rev, err
+}
+
+// uniqueSlug returns base, or base-2, base-3… whichever no algorithm has ever used.
+func uniqueSlug(ctx context.Context, tx pgx.Tx, base string) (string, error) {
+	for n := 1; ; n++ {
+		slug := base
+		if n > 1 {
+			slug = base + "-" + strconv.Itoa(n)
+		}
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM algorithm_slugs WHERE slug = $1)`, slug).Scan(&taken); err != nil {
+			return "", err
+		}
+		if !taken {
+			return slug, nil
+		}
+	}
+}
+
+func (s *Store) insertRevision(ctx context.Context, tx pgx.Tx, algID string, number int, sheet FactSheet,
+	answers risk.Answers, by Actor) (string, error) {
+	sheetJSON, riskJSON, err := encode(sheet, answers)
+	if err != nil {
+		return "", err
+	}
+	c := s.computed(answers)
+	var id string
+	err = tx.QueryRow(ctx, `
+		INSERT INTO revisions (algorithm_id, number, fact_sheet, risk_answers, risk_category, impact_level,
+			approvals_needed, expert_required, exception_claimed, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		algID, number, sheetJSON, riskJSON, c.category, c.level, c.approvals, c.expert, c.exception, by.UserID).Scan(&id)
+	if database.IsUniqueViolation(err, "revisions_one_open") {
+		return "", apperr.New(apperr.Conflict, "This algorithm already has a revision in progress.")
+	}
+	if err != nil {
+		return "", err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO revision_editors (revision_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, by.UserID)
+	return id, err
+}
+
+type computedRisk struct {
+	category  *string
+	level     *int
+	approvals int
+	expert    bool
+	exception bool
+}
+
+// computed is what the stored columns hold: the tier and level once the assessment is
+// complete, and always the strictest route known so far.
+func (s *Store) computed(a risk.Answers) computedRisk {
+	res := s.Risk.Assess(a)
+	c := computedRisk{approvals: max(1, res.Route.Approvals), expert: res.Route.ExpertRequired, exception: res.ExceptionClaimed}
+	if len(res.Missing) == 0 && !res.VersionMismatch {
+		tier, level := res.Tier, res.Level
+		c.category, c.level = &tier, &level
+	}
+	return c
+}
+
+func encode(sheet FactSheet, answers risk.Answers) ([]byte, []byte, error) {
+	sheetJSON, err := json.Marshal(sheet)
+	if err != nil {
+		return nil, nil, err
+	}
+	riskJSON, err := json.Marshal(answers)
+	return sheetJSON, riskJSON, err
+}
+
+// normalise trims text, drops empty languages and empty rows, and defaults the language.
+func (fs *FactSheet) normalise() {
+	if fs.Lang == "" {
+		fs.Lang = "ca"
+	}
+	cleanTexts(fs)
+	kw := fs.Keywords[:0:0]
+	for _, k := range fs.Keywords {
+		if k = strings.TrimSpace(k); k != "" {
+			kw = append(kw, k)
+		}
+	}
+	fs.Keywords = kw
+}
+
+// Algorithm returns the algorithm with id and its owners; NotFound when there is none.
+func (s *Store) Algorithm(ctx context.Context, id string) (*Algorithm, error) {
+	a := &Algorithm{}
+	err := s.db.QueryRow(ctx, `SELECT id, slug, created_at FROM algorithms WHERE id = $1`, id).Scan(&a.ID, &a.Slug, &a.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
+		return nil, errNoAlgorithm
+	}
+	if err != nil {
+		return nil, fmt.Errorf("algorithms: load %s: %w", id, err)
+	}
+	rows, err := s.db.Query(ctx, `SELECT u.id, u.name, u.email FROM algorithm_owners o JOIN users u ON u.id = o.user_id
+		WHERE o.algorithm_id = $1 ORDER BY o.added_at`, id)
+	if err != nil {
+		return nil, err
+	}
+	a.Owners, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Owner, error) {
+		var o Owner
+		return o, row.Scan(&o.ID, &o.Name, &o.Email)
+	})
+	return a, err
+}
+
+const revisionColumns = `r.id, r.algorithm_id, r.number, r.state, r.version, r.fact_sheet, r.risk_answers,
+	r.created_at, r.updated_at, COALESCE(u.name, '')`
+
+const revisionFrom = ` FROM revisions r LEFT JOIN users u ON u.id = r.updated_by `
+
+func (s *Store) scanRevision(row pgx.Row) (*Revision, error) {
+	r := &Revision{}
+	var sheet, answers []byte
+	err := row.Scan(&r.ID, &r.AlgorithmID, &r.Number, &r.State, &r.Version, &sheet, &answers, &r.CreatedAt, &r.UpdatedAt, &r.UpdatedBy)
+	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
+		return nil, apperr.New(apperr.NotFound, "No such revision.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(sheet, &r.Sheet); err != nil {
+		return nil, fmt.Errorf("algorithms: revision %s fact sheet: %w", r.ID, err)
+	}
+	if err := json.Unmarshal(answers, &r.Risk); err != nil {
+		return nil, fmt.Errorf("algorithms: revision %s risk: %w", r.ID, err)
+	}
+	r.Assessment = s.Risk.Assess(r.Risk)
+	return r, nil
+}
+
+// Revision returns the revision with id; NotFound when there is none.
+func (s *Store) Revision(ctx context.Context, id string) (*Revision, error) {
+	return s.scanRevision(s.db.QueryRow(ctx, `SELECT `+revisionColumns+revisionFrom+`WHERE r.id = $1`, id))
+}
+
+// RevisionByNumber returns revision number n of an algorithm.
+func (s *Store) RevisionByNumber(ctx context.Context, algID string, n int) (*Revision, error) {
+	return s.scanRevision(s.db.QueryRow(ctx, `SELECT `+revisionColumns+revisionFrom+
+		`WHERE r.algorithm_id = $1 AND r.number = $2`, algID, n))
+}
+
+// Latest returns the newest revision of an algorithm, whatever its state.
+func (s *Store) Latest(ctx context.Context, algID string) (*Revision, error) {
+	return s.scanRevision(s.db.QueryRow(ctx, `SELECT `+revisionColumns+revisionFrom+
+		`WHERE r.algorithm_id = $1 ORDER BY r.number DESC LIMIT 1`, algID))
+}
+
+// Revisions returns every revision of an algorithm, newest first.
+func (s *Store) Revisions(ctx context.Context, algID string) ([]*Revision, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+revisionColumns+revisionFrom+`WHERE r.algorithm_id = $1 ORDER BY r.number DESC`, algID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Revision, error) { return s.scanRevision(row) })
+}
+
+// isInvalidUUID reports a malformed ID in a query (invalid_text_representation): to the
+// client that is simply "not found".
+func isInvalidUUID(err error) bool { return database.HasCode(err, "22P02") }
