@@ -19,8 +19,8 @@ import (
 
 // Audit actions of entries.
 const (
-	AuditCreated    = "algorithm_created"
-	AuditOwnerAdded = "algorithm_owner_added"
+	AuditCreated     = "algorithm_created"
+	AuditOwnerAdded  = "algorithm_owner_added"
 	AuditNewRevision = "revision_created"
 )
 

@@ -386,4 +386,3 @@ func (d *Document) Markdown() string {
 	}
 	return b.String()
 }
-
