@@ -17,6 +17,7 @@ type config struct {
 	databaseURL string
 	addr        string
 	baseURL     string
+	smtpURL     string
 	// share lets a short command use the private server a running "serve" started.
 	share bool
 }

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/civictech/registry/internal/notify"
 	"github.com/civictech/registry/internal/server"
 )
 
@@ -18,6 +20,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	c.flags(set)
 	set.StringVar(&c.addr, "addr", envOr("REGISTRY_ADDR", "127.0.0.1:8080"), "listen address")
 	set.StringVar(&c.baseURL, "base-url", envOr("REGISTRY_BASE_URL", ""), "public address of the register")
+	set.StringVar(&c.smtpURL, "smtp-url", os.Getenv("REGISTRY_SMTP_URL"), "mail server, smtp://user:pass@host:port?from=… (unset: mail goes to the log)")
 	demo := set.Bool("demo", false, "seed demo accounts and entries into an empty database and print the logins")
 	if err := set.Parse(args); err != nil {
 		return usageError(err.Error())
@@ -59,9 +62,16 @@ func serve(ctx context.Context, env environment, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	maintenance, stopMaintenance := context.WithCancel(ctx)
-	defer stopMaintenance()
-	go srv.RunMaintenance(maintenance, time.Hour)
+	sender, err := notify.SenderFromURL(c.smtpURL, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("REGISTRY_SMTP_URL: %w", err)
+	}
+	background, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go srv.RunMaintenance(background, time.Hour)
+	mailer := &notify.Worker{DB: d.pool, Sender: sender, Log: log}
+	go mailer.Run(background)
 
 	served := make(chan error, 1)
 	go func() { served <- httpServer.Serve(ln) }()

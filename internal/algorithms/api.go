@@ -84,7 +84,7 @@ func (s *Store) WorkingRevision(ctx context.Context, algID, userID string) (*Alg
 	if err != nil {
 		return nil, nil, err
 	}
-	if false && !alg.IsOwner(userID) {
+	if !alg.IsOwner(userID) {
 		return nil, nil, errNoAlgorithm
 	}
 	rev, err := s.Latest(ctx, alg.ID)
@@ -274,7 +274,7 @@ type DraftMissing struct {
 func (a *API) record(r *http.Request, alg *Algorithm, rev *Revision) DraftRecord {
 	res := rev.Assessment
 	d := DraftRecord{ID: alg.ID, Slug: alg.Slug, Revision: rev.Number, State: rev.State, Editable: rev.Editable(),
-		Version: rev.Version, ETag: rev.ETag(), FactSheet: rev.Sheet, RiskAssessment: rev.Risk,
+		Version: rev.Version, ETag: draftETag(rev), FactSheet: rev.Sheet, RiskAssessment: rev.Risk,
 		Risk:    DraftRisk{Route: res.Route, ExceptionClaimed: res.ExceptionClaimed},
 		Missing: []DraftMissing{}, UpdatedAt: rev.UpdatedAt.UTC()}
 	if d.RiskAssessment.Checklist == nil {
@@ -296,8 +296,9 @@ func (a *API) record(r *http.Request, alg *Algorithm, rev *Revision) DraftRecord
 // writeDraft answers with the record and its entity tag. The draft is private and changes,
 // so caches may keep it only to revalidate it.
 func (a *API) writeDraft(w http.ResponseWriter, r *http.Request, status int, alg *Algorithm, rev *Revision) {
-	w.Header().Set("ETag", rev.ETag())
+	w.Header().Set("ETag", draftETag(rev))
 	w.Header().Set("Cache-Control", "private, no-cache")
+	w.Header().Set("Vary", "Accept-Language")
 	web.WriteJSON(w, status, a.record(r, alg, rev))
 }
 
@@ -324,8 +325,8 @@ func (a *API) Draft(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && etagListed(inm, rev.ETag(), true) {
-		w.Header().Set("ETag", rev.ETag())
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && etagListed(inm, draftETag(rev), true) {
+		w.Header().Set("ETag", draftETag(rev))
 		w.Header().Set("Cache-Control", "private, no-cache")
 		w.WriteHeader(http.StatusNotModified)
 		return nil
@@ -352,8 +353,8 @@ func (a *API) UpdateDraft(w http.ResponseWriter, r *http.Request) error {
 	if !rev.Editable() {
 		return errNotEditable
 	}
-	if !etagListed(ifMatch, rev.ETag(), false) {
-		w.Header().Set("ETag", rev.ETag())
+	if !etagListed(ifMatch, draftETag(rev), false) {
+		w.Header().Set("ETag", draftETag(rev))
 		return &StaleError{Current: rev}
 	}
 	var body draftBody
@@ -366,12 +367,21 @@ func (a *API) UpdateDraft(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		var stale *StaleError
 		if errors.As(err, &stale) {
-			w.Header().Set("ETag", stale.Current.ETag())
+			w.Header().Set("ETag", draftETag(stale.Current))
 		}
 		return err
 	}
 	a.writeDraft(w, r, http.StatusOK, alg, saved)
 	return nil
+}
+
+// draftETag is the entity tag of the draft record: the revision's ETag with its state. A
+// change of state (submission, a decision) does not count as a save, so the version alone
+// would let a client's If-None-Match keep showing an editable draft after it was
+// submitted, and its If-Match overwrite a revision sent back with changes requested
+// without reading the request first.
+func draftETag(rev *Revision) string {
+	return strings.TrimSuffix(rev.ETag(), `"`) + "." + rev.State + `"`
 }
 
 // etagListed reports whether the If-Match or If-None-Match header values name etag or are

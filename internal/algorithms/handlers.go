@@ -20,6 +20,9 @@ type Handlers struct {
 	store   *Store
 	rd      *web.Renderer
 	preview func(w http.ResponseWriter, r *http.Request, alg *Algorithm, rev *Revision) error
+	// Feedback returns the committee's comments and decisions on a revision, for its
+	// authors (the review package knows them).
+	Feedback func(r *http.Request, revID string) (any, error)
 }
 
 // NewHandlers returns the workspace handlers. preview renders a revision as its public fact
@@ -110,6 +113,7 @@ type overviewData struct {
 	Langs     []string
 	Owners    *web.Form
 	Coverage  map[string]int // language → percentage of filled text fields translated
+	Feedback  any
 }
 
 // Overview is the "check your answers" page: every section with what it still lacks.
@@ -133,6 +137,11 @@ func (h *Handlers) renderOverview(w http.ResponseWriter, r *http.Request, status
 			}
 		}
 		d.Sections = append(d.Sections, st)
+	}
+	if h.Feedback != nil {
+		if d.Feedback, err = h.Feedback(r, rev.ID); err != nil {
+			return err
+		}
 	}
 	title := rev.Sheet.Name[rev.Sheet.Lang]
 	return h.rd.Render(w, r, status, "workspace/overview", web.Page{Title: title, Data: d})

@@ -31,6 +31,10 @@ type Algorithm struct {
 	Slug      string
 	CreatedAt time.Time
 	Owners    []Owner
+	// UnpublishedAt is set when an administrator took the entry off the register; the
+	// public then sees a tombstone with UnpublishReason.
+	UnpublishedAt   *time.Time
+	UnpublishReason string
 }
 
 // Owner is an author who may edit an entry.
@@ -77,11 +81,11 @@ func (r *Revision) Missing() []Problem {
 	out := r.Sheet.Missing()
 	if len(r.Assessment.Missing) > 0 || r.Assessment.VersionMismatch {
 		out = append(out, Problem{Field: "risk_assessment", Section: "assessment",
-			Message: "Answer every question of the risk assessment."})
+			Message: "Answer every question of the risk assessment."}) // i18n
 	}
 	if r.Assessment.Tier == risk.Unacceptable {
 		out = append(out, Problem{Field: "risk_assessment", Section: "assessment",
-			Message: "A prohibited practice under Article 5 of the EU AI Act cannot be registered for use."})
+			Message: "A prohibited practice under Article 5 of the EU AI Act cannot be registered for use."}) // i18n
 	}
 	return out
 }

@@ -36,13 +36,18 @@ func Slugify(name string) string {
 		default:
 			hyphen = true
 		}
-		if b.Len() >= maxSlugLength {
+		if b.Len() > maxSlugLength {
 			break
 		}
 	}
 	s := strings.Trim(b.String(), "-")
 	if len(s) > maxSlugLength {
-		s = strings.TrimRight(s[:maxSlugLength], "-")
+		s = s[:maxSlugLength]
+		// Cut at a word boundary when one is not too far back.
+		if i := strings.LastIndexByte(s, '-'); i > maxSlugLength/2 {
+			s = s[:i]
+		}
+		s = strings.TrimRight(s, "-")
 	}
 	if s == "" {
 		s = "algorithm"

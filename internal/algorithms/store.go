@@ -48,6 +48,12 @@ var errNoAlgorithm = apperr.New(apperr.NotFound, "No such algorithm.")
 // Create registers a new algorithm owned by its creator, with revision 1 as a draft. The
 // sheet may be incomplete but must be well-formed and named in its original language.
 func (s *Store) Create(ctx context.Context, by Actor, sheet FactSheet) (*Algorithm, *Revision, error) {
+	return s.CreateWithSlug(ctx, by, sheet, "")
+}
+
+// CreateWithSlug is Create with a chosen slug (imports and the demo keep theirs); the slug
+// is made unique like any other. An empty slug is made from the name.
+func (s *Store) CreateWithSlug(ctx context.Context, by Actor, sheet FactSheet, slug string) (*Algorithm, *Revision, error) {
 	sheet.normalise()
 	if err := sheet.Validate(); err != nil {
 		return nil, nil, err
@@ -59,7 +65,11 @@ func (s *Store) Create(ctx context.Context, by Actor, sheet FactSheet) (*Algorit
 	}
 	var algID, revID string
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		slug, err := uniqueSlug(ctx, tx, Slugify(name))
+		base := Slugify(slug)
+		if slug == "" {
+			base = Slugify(name)
+		}
+		slug, err := uniqueSlug(ctx, tx, base)
 		if err != nil {
 			return err
 		}
@@ -176,7 +186,8 @@ func (fs *FactSheet) normalise() {
 // Algorithm returns the algorithm with id and its owners; NotFound when there is none.
 func (s *Store) Algorithm(ctx context.Context, id string) (*Algorithm, error) {
 	a := &Algorithm{}
-	err := s.db.QueryRow(ctx, `SELECT id, slug, created_at FROM algorithms WHERE id = $1`, id).Scan(&a.ID, &a.Slug, &a.CreatedAt)
+	err := s.db.QueryRow(ctx, `SELECT id, slug, created_at, unpublished_at, COALESCE(unpublish_reason, '') FROM algorithms WHERE id = $1`,
+		id).Scan(&a.ID, &a.Slug, &a.CreatedAt, &a.UnpublishedAt, &a.UnpublishReason)
 	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
 		return nil, errNoAlgorithm
 	}
@@ -249,3 +260,48 @@ func (s *Store) Revisions(ctx context.Context, algID string) ([]*Revision, error
 // isInvalidUUID reports a malformed ID in a query (invalid_text_representation): to the
 // client that is simply "not found".
 func isInvalidUUID(err error) bool { return database.HasCode(err, "22P02") }
+
+// LatestPublished returns the newest published revision of an algorithm; NotFound if none.
+func (s *Store) LatestPublished(ctx context.Context, algID string) (*Revision, error) {
+	return s.scanRevision(s.db.QueryRow(ctx, `SELECT `+revisionColumns+revisionFrom+
+		`WHERE r.algorithm_id = $1 AND r.state = 'published' ORDER BY r.number DESC LIMIT 1`, algID))
+}
+
+// Editors returns the IDs of everyone who saved a revision.
+func (s *Store) Editors(ctx context.Context, revID string) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT user_id::text FROM revision_editors WHERE revision_id = $1`, revID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// BySlug returns the algorithm that has or had slug (a renamed entry keeps its old slugs).
+func (s *Store) BySlug(ctx context.Context, slug string) (*Algorithm, error) {
+	var id string
+	err := s.db.QueryRow(ctx, `SELECT algorithm_id FROM algorithm_slugs WHERE slug = $1`, slug).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errNoAlgorithm
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Algorithm(ctx, id)
+}
+
+// PublishedByNumber returns published revision n of an algorithm; NotFound when revision n
+// does not exist or was never published.
+func (s *Store) PublishedByNumber(ctx context.Context, algID string, n int) (*Revision, error) {
+	return s.scanRevision(s.db.QueryRow(ctx, `SELECT `+revisionColumns+revisionFrom+
+		`WHERE r.algorithm_id = $1 AND r.number = $2 AND r.state = 'published'`, algID, n))
+}
+
+// PublishedRevisions returns the published revisions of an algorithm, newest first.
+func (s *Store) PublishedRevisions(ctx context.Context, algID string) ([]*Revision, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+revisionColumns+revisionFrom+
+		`WHERE r.algorithm_id = $1 AND r.state = 'published' ORDER BY r.number DESC`, algID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Revision, error) { return s.scanRevision(row) })
+}

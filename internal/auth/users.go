@@ -238,3 +238,21 @@ func (s *Users) SetMFARequired(ctx context.Context, tx pgx.Tx, required []string
 	_, err := tx.Exec(ctx, `UPDATE role_policies SET mfa_required = (role = ANY($1))`, required)
 	return err
 }
+
+// WithAnyRole returns the enabled accounts holding any of roles.
+func (s *Users) WithAnyRole(ctx context.Context, roles ...string) ([]*User, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE roles && $1 AND disabled_at IS NULL ORDER BY email`, roles)
+	if err != nil {
+		return nil, fmt.Errorf("auth: users with roles: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*User, error) { return scanUser(row) })
+}
+
+// ByIDs returns the enabled accounts among ids.
+func (s *Users) ByIDs(ctx context.Context, ids []string) ([]*User, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = ANY($1::uuid[]) AND disabled_at IS NULL ORDER BY email`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("auth: users by id: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*User, error) { return scanUser(row) })
+}

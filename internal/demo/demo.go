@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -79,6 +80,12 @@ func Entries() ([]Entry, error) {
 		}
 		if want := slugFromFile(name); e.Slug != want {
 			return nil, fmt.Errorf("demo: %s: slug %q does not match the file name (want %q)", name, e.Slug, want)
+		}
+		if !slices.Contains(States, e.State) {
+			return nil, fmt.Errorf("demo: %s: unknown state %q", name, e.State)
+		}
+		if e.Owner != Author && e.Owner != Author2 {
+			return nil, fmt.Errorf("demo: %s: unknown owner %q", name, e.Owner)
 		}
 		entries = append(entries, e)
 	}

@@ -185,6 +185,13 @@ func checkSheet(t *testing.T, where string, fs algorithms.FactSheet) {
 	if !slices.Contains(algorithms.Languages, fs.Lang) {
 		t.Fatalf("%s: lang %q", where, fs.Lang)
 	}
+	// The register's own rules: what every save and every submission must meet.
+	if err := fs.Validate(); err != nil {
+		t.Errorf("%s: Validate: %v", where, err)
+	}
+	if missing := fs.Missing(); len(missing) > 0 {
+		t.Errorf("%s: Missing: %+v", where, missing)
+	}
 	v := reflect.ValueOf(fs)
 	for i := range v.NumField() {
 		f := v.Type().Field(i)

@@ -66,6 +66,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/civictech/registry/internal/algorithms"
+	"github.com/civictech/registry/internal/algorithms/risk"
 	"testing"
 
 	"github.com/civictech/registry/internal/i18n"
@@ -73,12 +76,24 @@ import (
 
 // dynamicKeys are the keys templates translate from data ({{t .}}), which no scan can find.
 // New dynamic keys go here.
-var dynamicKeys = []string{
+var dynamicKeys = slices.Concat(
 	// Roles (auth.Roles), shown with {{t .}} on the account and administration pages.
-	"author",
-	"reviewer",
-	"expert",
-	"admin",
+	[]string{"author", "reviewer", "expert", "admin"},
+	// Enumerations and tables of the algorithms package, shown with {{t .}}.
+	algorithms.Domains, algorithms.Statuses, algorithms.AlgorithmTypes, algorithms.Types,
+	algorithms.SpecialCategories, risk.Tiers, stateKeys(),
+	slices.Collect(maps.Values(algorithms.FieldLabels)),
+	slices.Collect(maps.Values(algorithms.FieldHints)),
+	slices.Collect(maps.Values(algorithms.SectionTitles)),
+)
+
+// stateKeys are the keys of the revision-state badges ("state:draft" …).
+func stateKeys() []string {
+	var out []string
+	for _, s := range algorithms.States {
+		out = append(out, "state:"+s)
+	}
+	return out
 }
 
 // translated are the languages with a messages file; English is the keys themselves.
@@ -797,6 +812,15 @@ func snippet(keys []string, value func(string) string) string {
 
 func empty(string) string { return "" }
 
+// quoted returns each key as JSON.
+func quoted(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = jsonString(k)
+	}
+	return out
+}
+
 // --- the tests ---
 
 // TestTranslationsComplete fails when a key the UI uses has no Catalan or Spanish.
@@ -828,7 +852,8 @@ func TestTranslationsComplete(t *testing.T) {
 		t.Errorf("internal/i18n/messages/%s.json lacks %d %s translations.\n"+
 			"Add these members to it (keep the keys sorted) and write the %s in place of each empty value:\n\n%s\n"+
 			"Where they are used:\n%s"+
-			"(A key translated from data, as in {{t .}}, belongs in dynamicKeys in internal/i18n/catalogue_test.go.)",
+			"(Keys that templates translate from data, as in {{t .}}, are not found here: list them in dynamicKeys "+
+			"in internal/i18n/catalogue_test.go, or mark the Go table they come from with // i18n.)",
 			l, len(missing), langName[l], langName[l], snippet(missing, empty), where.String())
 	}
 }
@@ -904,7 +929,7 @@ func TestTranslationFilesAgree(t *testing.T) {
 	}
 	if len(stale) > 0 {
 		t.Logf("%d translated keys are not used by any template or Go code this test can see; "+
-			"remove them if they are really unused:\n%s", len(stale), snippet(slices.Sorted(maps.Keys(stale)), empty))
+			"remove them if they are really unused:\n  %s", len(stale), strings.Join(quoted(slices.Sorted(maps.Keys(stale))), "\n  "))
 	}
 }
 
@@ -1072,6 +1097,7 @@ func TestT(t *testing.T) {
 	if key == "" {
 		t.Skip("no translated key takes one string argument")
 	}
+	t.Logf("key: %q", key)
 	const arg = "anna@example.org"
 	english := fmt.Sprintf(key, arg)
 	for _, l := range i18n.Langs {

@@ -55,10 +55,10 @@ type Translator func(key string, args ...any) string
 // Governance is the outcome of the review that published a revision (filled by the review
 // workflow; empty in a preview).
 type Governance struct {
-	Decision   string
-	Date       string
+	Decision   string // "approved", or "" before publication
+	Date       string // YYYY-MM-DD
 	Approvals  int
-	Conditions string
+	Conditions []string
 }
 
 // Compose builds the fact sheet of sheet in lang. Every text falls back to the original
@@ -202,8 +202,11 @@ func (c composer) governance(g Governance) Block {
 		return Block{}
 	}
 	md := c.t("Approved by the ethics committee on %s with %d approval(s).", g.Date, g.Approvals)
-	if g.Conditions != "" {
-		md += "\n\n**" + c.t("Conditions") + ":** " + g.Conditions
+	if len(g.Conditions) > 0 {
+		md += "\n\n**" + c.t("Public conditions:") + "**\n"
+		for _, cond := range g.Conditions {
+			md += "\n- " + oneLine(cond)
+		}
 	}
 	return Block{Field: "governance", Label: c.t("Ethics committee decision"), Markdown: md, Lang: c.lang}
 }

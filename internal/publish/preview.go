@@ -43,3 +43,12 @@ func (p *Pages) Preview(w http.ResponseWriter, r *http.Request, alg *algorithms.
 	return p.rd.Render(w, r, http.StatusOK, "factsheet", web.Page{Title: doc.Title,
 		Data: factsheetData{Doc: doc, Preview: true, EditHref: "/workspace/" + alg.ID, Revision: rev.Number, State: rev.State}})
 }
+
+// Document composes and renders a revision's fact sheet in the request's language, for
+// pages that show a working copy (review, preview).
+func (p *Pages) Document(r *http.Request, rev *algorithms.Revision) *Document {
+	lang := web.LangFrom(r.Context())
+	doc := Compose(&rev.Sheet, rev.Assessment, Governance{}, string(lang), p.translator(lang))
+	doc.Render()
+	return doc
+}

@@ -249,19 +249,32 @@ func TestAPIDraftCycle(t *testing.T) {
 	expectStatus(t, res, http.StatusOK)
 	current = decodeDraft(t, res).ETag
 
-	// Once submitted, the draft is no longer editable: 409, and the record says so. (The
-	// workflow moves the state; a state change is a new version of the revision.)
-	ownerExec(t, app, `UPDATE revisions SET state = 'submitted', version = version + 1 WHERE algorithm_id = '`+d.ID+`'`)
+	// Once submitted, the draft is no longer editable: 409, and the record says so. A
+	// change of state leaves the version as it is, but not the ETag: a client asking
+	// whether its copy is current hears that it is not.
+	ownerExec(t, app, `UPDATE revisions SET state = 'submitted' WHERE algorithm_id = '`+d.ID+`'`)
 	res = c.apiRequest(http.MethodGet, draftURL, token, nil, "If-None-Match", current)
 	expectStatus(t, res, http.StatusOK)
 	d = decodeDraft(t, res)
-	if d.State != algorithms.StateSubmitted || d.Editable {
-		t.Errorf("submitted revision: state %q, editable %v", d.State, d.Editable)
+	if d.State != algorithms.StateSubmitted || d.Editable || d.ETag == current {
+		t.Errorf("submitted revision: state %q, editable %v, etag %q (was %q)", d.State, d.Editable, d.ETag, current)
 	}
 	expectAPIError(t, c.apiRequest(http.MethodPut, draftURL, token, draftBody(sheet, nil), "If-Match", d.ETag),
 		http.StatusConflict, "conflict")
 	expectAPIError(t, c.apiRequest(http.MethodPut, draftURL, token, draftBody(sheet, nil), "If-Match", current),
 		http.StatusConflict, "conflict")
+
+	// Sent back with changes requested, it is editable again, but only by a client that
+	// has read it since: a copy from before the submission is stale.
+	ownerExec(t, app, `UPDATE revisions SET state = 'changes_requested' WHERE algorithm_id = '`+d.ID+`'`)
+	expectAPIError(t, c.apiRequest(http.MethodPut, draftURL, token, draftBody(sheet, nil), "If-Match", current),
+		http.StatusPreconditionFailed, "precondition_failed")
+	res = c.apiRequest(http.MethodGet, draftURL, token, nil)
+	expectStatus(t, res, http.StatusOK)
+	if d = decodeDraft(t, res); d.State != algorithms.StateChangesRequested || !d.Editable {
+		t.Errorf("changes requested: state %q, editable %v", d.State, d.Editable)
+	}
+	expectStatus(t, c.apiRequest(http.MethodPut, draftURL, token, draftBody(sheet, nil), "If-Match", d.ETag), http.StatusOK)
 
 	// A draft that does not exist is a 404, whatever its ID looks like.
 	for _, id := range []string{"00000000-0000-0000-0000-000000000000", "not-a-uuid"} {
@@ -486,15 +499,67 @@ func TestAPIDraftBadInput(t *testing.T) {
 		})
 	}
 
+	// Messages come in the language the client asks for (English when it asks for none).
+	tooLong := draftBody(named(map[string]any{"description_short": map[string]string{"ca": strings.Repeat("x", 151)}}), nil)
+	res = c.apiRequest(http.MethodPost, "/api/v1/algorithms", token, tooLong, "Accept-Language", "es-ES,es;q=0.9")
+	e := expectAPIError(t, res, http.StatusUnprocessableEntity, "invalid")
+	if msg := e.Error.Fields["description_short"]; msg == "Use at most 150 characters." || !strings.Contains(msg, "150") {
+		t.Errorf("Spanish client told %q", msg)
+	}
+	res = c.apiRequest(http.MethodPost, "/api/v1/algorithms", token, draftBody(named(nil), nil), "Accept-Language", "es")
+	expectStatus(t, res, http.StatusCreated)
+	for _, m := range decodeDraft(t, res).Missing {
+		if strings.HasPrefix(m.Message, "Fill in") {
+			t.Errorf("Spanish client told %q for %s", m.Message, m.Field)
+		}
+	}
+
 	big := `{"fact_sheet": {"name": {"ca": "` + strings.Repeat("x", 3<<20) + `"}}}`
 	expectAPIError(t, c.apiRequest(http.MethodPost, "/api/v1/algorithms", token, big), http.StatusRequestEntityTooLarge, "too_large")
 
-	// Of all these requests, only the first made an entry.
+	// Of all these requests, only the two accepted made an entry.
 	entries, err := app.srv.algorithms.OwnedBy(context.Background(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 {
+	if len(entries) != 2 {
 		t.Errorf("refused requests left entries behind: %d entries", len(entries))
+	}
+}
+
+func TestAPIDraftConcurrentSaves(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	_, token := app.apiAuthor("laia@example.org")
+	res := app.client().apiRequest(http.MethodPost, "/api/v1/algorithms", token,
+		draftBody(map[string]any{"name": map[string]string{"ca": "Prova"}}, nil))
+	expectStatus(t, res, http.StatusCreated)
+	draftURL, etag := app.http.URL+res.Header.Get("Location"), res.Header.Get("ETag")
+
+	// Several clients save over the same version at once: one wins, the others are told
+	// their copy is stale. No update is lost silently.
+	const n = 6
+	statuses := make(chan int, n)
+	for i := range n {
+		go func() {
+			body := `{"fact_sheet": {"name": {"ca": "Prova ` + strings.Repeat("i", i+1) + `"}}}`
+			req, _ := http.NewRequest(http.MethodPut, draftURL, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("If-Match", etag)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	count := map[int]int{}
+	for range n {
+		count[<-statuses]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusPreconditionFailed] != n-1 {
+		t.Errorf("concurrent saves of one version: statuses %v, want one 200 and %d 412", count, n-1)
 	}
 }

@@ -63,6 +63,9 @@ type client struct {
 
 func (a *testApp) client() *client {
 	jar, _ := cookiejar.New(nil)
+	// Pages in English, so that tests can match the catalogue's keys.
+	u, _ := url.Parse(a.http.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: "en", Path: "/"}})
 	return &client{t: a.t, app: a, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }

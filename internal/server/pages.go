@@ -12,7 +12,3 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 		Alternates: alternates(r, "/")})
 }
 
-// reviewQueue is the committee's start page.
-func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
-	return s.rd.Render(w, r, http.StatusOK, "review/index", web.Page{Title: s.rd.T(r, "Review")})
-}

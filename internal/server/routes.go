@@ -37,15 +37,19 @@ func (s *Server) Handler() http.Handler {
 		return s.login.SetLang(w, r, l)
 	}))
 
+	// The public register, in the language of its prefix. It reads no session: its pages are
+	// the same for everyone, so they can be cached whole.
+	r.Route("/{lang:ca|es|en}", func(r chi.Router) {
+		r.Use(publicLang)
+		r.Get("/", h(s.home))
+		r.Get("/algorithms/{slug}", h(s.public.FactSheet))
+		r.Get("/algorithms/{slug}.md", h(s.public.Markdown))
+		r.Get("/algorithms/{slug}/versions/{n}", h(s.public.Version))
+	})
+
 	r.Group(func(r chi.Router) {
 		r.Use(s.guard.LoadSession)
 		r.Use(s.guard.LoadToken)
-
-		// The public register, in the language of its prefix.
-		r.Route("/{lang:ca|es|en}", func(r chi.Router) {
-			r.Use(publicLang)
-			r.Get("/", h(s.home))
-		})
 
 		// Signing in and out.
 		r.Get("/login", h(s.login.LoginPage))
@@ -81,6 +85,9 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/workspace/{id}/preview", h(s.workspace.Preview))
 			r.Post("/workspace/{id}/owners", h(s.workspace.AddOwner))
 			r.Post("/workspace/{id}/revisions", h(s.workspace.StartRevision))
+			r.Post("/workspace/{id}/submit", h(s.reviews.SubmitPost))
+			r.Post("/workspace/{id}/withdraw", h(s.reviews.WithdrawPost))
+			r.Post("/workspace/{id}/comment", h(s.reviews.AuthorCommentPost))
 		})
 
 		// Authors, through the JSON API (a Bearer token or a session); owners only.
@@ -94,7 +101,11 @@ func (s *Server) Handler() http.Handler {
 		// The ethics committee.
 		r.Group(func(r chi.Router) {
 			r.Use(s.guard.RequireRole(auth.RoleReviewer, auth.RoleExpert))
-			r.Get("/review", h(s.reviewQueue))
+			r.Get("/review", h(s.reviews.QueuePage))
+			r.Get("/review/{revision}", h(s.reviews.Page))
+			r.Post("/review/{revision}/claim", h(s.reviews.ClaimPost))
+			r.Post("/review/{revision}/comment", h(s.reviews.CommentPost))
+			r.Post("/review/{revision}/decision", h(s.reviews.DecisionPost))
 		})
 
 		// The data office.
@@ -108,6 +119,8 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/admin/security", h(s.login.SecurityPage))
 			r.Post("/admin/security", h(s.login.SetSecurity))
 			r.Get("/admin/audit", h(s.login.AuditLog))
+			r.Post("/admin/reviews/{revision}/reassign", h(s.reviews.ReassignPost))
+			r.Post("/admin/algorithms/{id}/unpublish", h(s.reviews.UnpublishPost))
 		})
 	})
 	return r

@@ -14,6 +14,7 @@ import (
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/i18n"
 	"github.com/civictech/registry/internal/publish"
+	"github.com/civictech/registry/internal/review"
 	"github.com/civictech/registry/internal/web"
 )
 
@@ -44,6 +45,9 @@ type Server struct {
 	api        *algorithms.API
 	workspace  *algorithms.Handlers
 	pages      *publish.Pages
+	review     *review.Service
+	reviews    *review.Handlers
+	public     *publish.Public
 }
 
 // New builds the application on db. Templates are parsed here, so a broken one stops start-up.
@@ -66,6 +70,12 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 	}
 	store := algorithms.NewStore(db, defs)
 	pages := publish.NewPages(rd)
+	reviewSvc := review.NewService(db, store, svc.Users, cfg.BaseURL)
+	reviews := review.NewHandlers(reviewSvc, rd, pages.Document)
+	workspace := algorithms.NewHandlers(store, rd, pages.Preview)
+	workspace.Feedback = reviews.Feedback
+	public := publish.NewPublic(rd, pages, store, governance(reviewSvc))
+	reviewSvc.Published = func(ctx context.Context, algorithmID, _ string) { public.Invalidate(algorithmID) }
 	return &Server{
 		cfg:   cfg,
 		db:    db,
@@ -77,8 +87,11 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 
 		algorithms: store,
 		api:        algorithms.NewAPI(store, rd),
-		workspace:  algorithms.NewHandlers(store, rd, pages.Preview),
+		workspace:  workspace,
 		pages:      pages,
+		review:     reviewSvc,
+		reviews:    reviews,
+		public:     public,
 	}, nil
 }
 
@@ -111,4 +124,22 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+}
+
+// Algorithms returns the entries' store (for the command line and tests).
+func (s *Server) Algorithms() *algorithms.Store { return s.algorithms }
+
+// Review returns the review workflow (for the command line and tests).
+func (s *Server) Review() *review.Service { return s.review }
+
+// governance reads a published revision's review outcome for its fact sheet.
+func governance(svc *review.Service) publish.GovernanceSource {
+	return func(ctx context.Context, revisionID string) (publish.Governance, error) {
+		p, err := svc.PublicationOf(ctx, revisionID)
+		if err != nil {
+			return publish.Governance{}, err
+		}
+		return publish.Governance{Decision: "approved", Date: p.PublishedAt.UTC().Format("2006-01-02"),
+			Approvals: p.Approvals, Conditions: p.Conditions}, nil
+	}
 }

@@ -159,6 +159,8 @@ func (rd *Renderer) funcs(l i18n.Lang) template.FuncMap {
 			return m
 		},
 		"add":      func(a, b int) int { return a + b },
+		"list":     func(items ...any) []any { return items },
+		"duration": humanDuration,
 		"langname": func(code string) string { return i18n.Lang(code).Name() },
 		"hasKey": func(m map[string]bool, k string) bool {
 			_, ok := m[k]
@@ -181,4 +183,31 @@ func (rd *Renderer) funcs(l i18n.Lang) template.FuncMap {
 			return false
 		},
 	}
+}
+
+// humanDuration says how long something took, in days and hours or hours and minutes.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d d", int(d.Hours()/24))
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+}
+
+// PageBytes renders a page for no one in particular (no viewer, no flash), to be cached and
+// served to everyone: public pages of published revisions.
+func (rd *Renderer) PageBytes(lang i18n.Lang, name string, p Page) ([]byte, error) {
+	p.Lang = lang
+	t, ok := rd.pages[lang][name]
+	if !ok {
+		return nil, fmt.Errorf("web: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
 }

@@ -1,0 +1,177 @@
+package publish
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/civictech/registry/internal/algorithms"
+	"github.com/civictech/registry/internal/apperr"
+	"github.com/civictech/registry/internal/i18n"
+	"github.com/civictech/registry/internal/web"
+)
+
+// GovernanceSource returns the review outcome of a published revision.
+type GovernanceSource func(ctx context.Context, revisionID string) (Governance, error)
+
+// Public serves the public register's pages.
+type Public struct {
+	rd    *web.Renderer
+	pages *Pages
+	store *algorithms.Store
+	gov   GovernanceSource
+	cache *pageCache
+	log   func(msg string, args ...any)
+}
+
+// NewPublic returns the public pages.
+func NewPublic(rd *web.Renderer, pages *Pages, store *algorithms.Store, gov GovernanceSource) *Public {
+	return &Public{rd: rd, pages: pages, store: store, gov: gov, cache: newPageCache(20000)}
+}
+
+// Invalidate drops cached pages of an algorithm (or all when algorithmID is empty).
+func (p *Public) Invalidate(algorithmID string) { p.cache.invalidate(algorithmID) }
+
+type publicFactsheet struct {
+	factsheetData
+	Slug      string
+	Versions  int
+	Published time.Time
+}
+
+// entry resolves the slug in the address: NotFound when no entry has ever had it, and a
+// redirect target when it is an old slug of a renamed entry.
+func (p *Public) entry(w http.ResponseWriter, r *http.Request, rest string) (*algorithms.Algorithm, bool, error) {
+	slug := chi.URLParam(r, "slug")
+	alg, err := p.store.BySlug(r.Context(), slug)
+	if err != nil {
+		return nil, false, err
+	}
+	if alg.Slug != slug {
+		http.Redirect(w, r, "/"+string(web.LangFrom(r.Context()))+"/algorithms/"+alg.Slug+rest, http.StatusMovedPermanently)
+		return nil, true, nil
+	}
+	return alg, false, nil
+}
+
+// FactSheet serves the latest published revision of an entry, from the cache.
+func (p *Public) FactSheet(w http.ResponseWriter, r *http.Request) error {
+	return p.factSheet(w, r, 0, false)
+}
+
+// Version serves one published revision at its own, permanent address.
+func (p *Public) Version(w http.ResponseWriter, r *http.Request) error {
+	n, err := strconv.Atoi(chi.URLParam(r, "n"))
+	if err != nil || n < 1 {
+		return apperr.New(apperr.NotFound, "")
+	}
+	return p.factSheet(w, r, n, false)
+}
+
+// Markdown serves the fact sheet as Markdown.
+func (p *Public) Markdown(w http.ResponseWriter, r *http.Request) error {
+	return p.factSheet(w, r, 0, true)
+}
+
+func (p *Public) factSheet(w http.ResponseWriter, r *http.Request, number int, asMarkdown bool) error {
+	ctx := r.Context()
+	lang := web.LangFrom(ctx)
+	rest := ""
+	if number > 0 {
+		rest = "/versions/" + strconv.Itoa(number)
+	}
+	alg, redirected, err := p.entry(w, r, rest)
+	if err != nil || redirected {
+		return err
+	}
+	if alg.UnpublishedAt != nil {
+		return p.tombstone(w, r, alg)
+	}
+	var rev *algorithms.Revision
+	if number > 0 {
+		rev, err = p.store.PublishedByNumber(ctx, alg.ID, number)
+	} else {
+		rev, err = p.store.LatestPublished(ctx, alg.ID)
+	}
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("fs|%s|%s|%v|%d", rev.ID, lang, asMarkdown, number)
+	page, ok := p.cache.get(key)
+	if !ok {
+		if page, err = p.buildFactSheet(ctx, alg, rev, lang, number, asMarkdown); err != nil {
+			return err
+		}
+		p.cache.put(key, page)
+	}
+	serveCached(w, r, page)
+	return nil
+}
+
+func (p *Public) buildFactSheet(ctx context.Context, alg *algorithms.Algorithm, rev *algorithms.Revision, lang i18n.Lang, number int, asMarkdown bool) (*cachedPage, error) {
+	gov, err := p.gov(ctx, rev.ID)
+	if err != nil {
+		return nil, err
+	}
+	doc := Compose(&rev.Sheet, rev.Assessment, gov, string(lang), p.pages.translator(lang))
+	page := &cachedPage{algorithmID: alg.ID, lastModified: rev.UpdatedAt.UTC().Format(http.TimeFormat)}
+	if asMarkdown {
+		page.body = []byte(doc.Markdown())
+		page.contentType = "text/markdown; charset=utf-8"
+	} else {
+		doc.Render()
+		rest := "/algorithms/" + alg.Slug
+		if number > 0 {
+			rest += "/versions/" + strconv.Itoa(number)
+		}
+		data := publicFactsheet{factsheetData: factsheetData{Doc: doc, Revision: rev.Number, State: rev.State}, Slug: alg.Slug}
+		body, err := p.rd.PageBytes(lang, "public/factsheet", web.Page{Title: doc.Title, Data: data, Alternates: alternates(rest)})
+		if err != nil {
+			return nil, err
+		}
+		page.body, page.contentType = body, "text/html; charset=utf-8"
+	}
+	sum := sha256.Sum256(page.body)
+	page.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	return page, nil
+}
+
+// serveCached writes a cached page with a strong ETag, answering 304 to a matching
+// If-None-Match, and only headers to HEAD.
+func serveCached(w http.ResponseWriter, r *http.Request, page *cachedPage) {
+	h := w.Header()
+	h.Set("ETag", page.etag)
+	h.Set("Last-Modified", page.lastModified)
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("Vary", "Accept-Encoding")
+	if match := r.Header.Get("If-None-Match"); match != "" && match == page.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", page.contentType)
+	h.Set("Content-Length", strconv.Itoa(len(page.body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(page.body)
+	}
+}
+
+func (p *Public) tombstone(w http.ResponseWriter, r *http.Request, alg *algorithms.Algorithm) error {
+	return p.rd.Render(w, r, http.StatusGone, "public/tombstone", web.Page{Title: p.rd.T(r, "Withdrawn from the register"),
+		Data: alg})
+}
+
+// alternates returns the address of a public page in each language.
+func alternates(rest string) map[i18n.Lang]string {
+	out := map[i18n.Lang]string{}
+	for _, l := range i18n.Langs {
+		out[l] = "/" + string(l) + rest
+	}
+	return out
+}
