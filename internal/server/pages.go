@@ -11,4 +11,3 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	return s.rd.Render(w, r, http.StatusOK, "home", web.Page{Title: s.rd.T(r, "Algorithm Registry"),
 		Alternates: alternates(r, "/")})
 }
-
