@@ -320,7 +320,7 @@ func TestLanguageRedirect(t *testing.T) {
 		if tc.cookie != "" {
 			req.AddCookie(&http.Cookie{Name: "lang", Value: tc.cookie})
 		}
-		res := app.client().do(req)
+		res := app.bareClient().do(req)
 		if got := res.Header.Get("Location"); got != tc.want {
 			t.Errorf("Accept-Language %q, cookie %q: redirect to %q, want %q", tc.accept, tc.cookie, got, tc.want)
 		}

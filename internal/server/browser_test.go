@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/civictech/registry/internal/algorithms"
 	"github.com/civictech/registry/internal/algorithms/risk"
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/i18n"
@@ -66,18 +67,18 @@ func newBrowser(t *testing.T) context.Context {
 	return tabCtx
 }
 
-// tab is one browser tab on the test application, with JavaScript off and English pages.
-type tab struct {
+// browserTab is one browser tab on the test application, with JavaScript off and English pages.
+type browserTab struct {
 	t    *testing.T
 	ctx  context.Context
 	base string
 }
 
-// newTab prepares the tab of ctx: scripts disabled, then a lang=en cookie for the site, so
+// newBrowserTab prepares the tab of ctx: scripts disabled, then a lang=en cookie for the site, so
 // the checks on texts below do not depend on the Catalan catalogue.
-func newTab(t *testing.T, ctx context.Context, app *testApp) *tab {
+func newBrowserTab(t *testing.T, ctx context.Context, app *testApp) *browserTab {
 	t.Helper()
-	b := &tab{t: t, ctx: ctx, base: app.http.URL}
+	b := &browserTab{t: t, ctx: ctx, base: app.http.URL}
 	b.do() // opens the tab
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatalf("disabling JavaScript: %v", err)
@@ -93,20 +94,20 @@ func newTab(t *testing.T, ctx context.Context, app *testApp) *tab {
 	return b
 }
 
-func (b *tab) fail(format string, args ...any) {
+func (b *browserTab) fail(format string, args ...any) {
 	b.t.Helper()
 	loc, _ := chromedp.Run(b.stepCtx(), chromedp.Location())
 	b.t.Fatalf("at %s: %s", loc, fmt.Sprintf(format, args...))
 }
 
-func (b *tab) stepCtx() context.Context {
+func (b *browserTab) stepCtx() context.Context {
 	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
 	b.t.Cleanup(cancel)
 	return ctx
 }
 
 // do runs actions that return nothing.
-func (b *tab) do(actions ...chromedp.Action[chromedp.Void]) {
+func (b *browserTab) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	if err := chromedp.Do(b.stepCtx(), actions...); err != nil {
 		b.fail("%v", err)
@@ -114,7 +115,7 @@ func (b *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // open loads path and returns the HTTP status of the page.
-func (b *tab) open(path string) int {
+func (b *browserTab) open(path string) int {
 	b.t.Helper()
 	res, err := chromedp.Run(b.stepCtx(), chromedp.NavigateResponse(b.base+path))
 	if err != nil {
@@ -124,7 +125,7 @@ func (b *tab) open(path string) int {
 }
 
 // mustOpen loads path and expects 200.
-func (b *tab) mustOpen(path string) {
+func (b *browserTab) mustOpen(path string) {
 	b.t.Helper()
 	if status := b.open(path); status != 200 {
 		b.fail("GET %s: status %d, want 200", path, status)
@@ -133,7 +134,7 @@ func (b *tab) mustOpen(path string) {
 
 // click clicks what sel finds, waits for the page it leads to and returns its status (after
 // redirects, the status of the last page).
-func (b *tab) click(sel string) int {
+func (b *browserTab) click(sel string) int {
 	b.t.Helper()
 	res, err := chromedp.RunResponse(b.stepCtx(), chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 	if err != nil {
@@ -143,14 +144,14 @@ func (b *tab) click(sel string) int {
 }
 
 // tick clicks a checkbox or radio button (no page load follows).
-func (b *tab) tick(sel string) {
+func (b *browserTab) tick(sel string) {
 	b.t.Helper()
 	b.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
 // fill types text into the field sel finds, replacing what was there: Ctrl+A selects the
 // old text, and the new text replaces it as one input event, as from a paste.
-func (b *tab) fill(sel, text string) {
+func (b *browserTab) fill(sel, text string) {
 	b.t.Helper()
 	b.do(chromedp.Focus(chromedp.CSS(sel)), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		selectAll := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeRawKeyDown, Modifiers: 2,
@@ -171,13 +172,13 @@ func (b *tab) fill(sel, text string) {
 }
 
 // typeKeys types text key by key.
-func (b *tab) typeKeys(sel, text string) {
+func (b *browserTab) typeKeys(sel, text string) {
 	b.t.Helper()
 	b.do(chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
 // choose picks the option with value v in the select (or sets a date field).
-func (b *tab) choose(sel, v string) {
+func (b *browserTab) choose(sel, v string) {
 	b.t.Helper()
 	b.do(chromedp.SetValue(chromedp.CSS(sel), v))
 	if got := b.value(sel); got != v {
@@ -185,7 +186,7 @@ func (b *tab) choose(sel, v string) {
 	}
 }
 
-func (b *tab) value(sel string) string {
+func (b *browserTab) value(sel string) string {
 	b.t.Helper()
 	v, err := chromedp.Run(b.stepCtx(), chromedp.Value(chromedp.CSS(sel)))
 	if err != nil {
@@ -194,7 +195,7 @@ func (b *tab) value(sel string) string {
 	return v
 }
 
-func (b *tab) text(sel string) string {
+func (b *browserTab) text(sel string) string {
 	b.t.Helper()
 	v, err := chromedp.Run(b.stepCtx(), chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
@@ -203,7 +204,7 @@ func (b *tab) text(sel string) string {
 	return strings.TrimSpace(v)
 }
 
-func (b *tab) title() string {
+func (b *browserTab) title() string {
 	b.t.Helper()
 	v, err := chromedp.Run(b.stepCtx(), chromedp.Title())
 	if err != nil {
@@ -213,7 +214,7 @@ func (b *tab) title() string {
 }
 
 // count returns how many elements sel finds, without waiting for one to appear.
-func (b *tab) count(sel string) int {
+func (b *browserTab) count(sel string) int {
 	b.t.Helper()
 	n, err := chromedp.Run(b.stepCtx(), chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", sel)))
 	if err != nil {
@@ -223,7 +224,7 @@ func (b *tab) count(sel string) int {
 }
 
 // path returns the path of the current page.
-func (b *tab) path() string {
+func (b *browserTab) path() string {
 	b.t.Helper()
 	loc, err := chromedp.Run(b.stepCtx(), chromedp.Location())
 	if err != nil {
@@ -237,7 +238,7 @@ func (b *tab) path() string {
 }
 
 // signIn signs in through the login form, typing like a person.
-func (b *tab) signIn(email string) {
+func (b *browserTab) signIn(email string) {
 	b.t.Helper()
 	b.mustOpen("/login")
 	b.typeKeys("#f-email", email)
@@ -250,8 +251,8 @@ func (b *tab) signIn(email string) {
 	}
 }
 
-// The entry an author registers in the journey, in Catalan as the city writes it.
-var journey = struct {
+// The entry an author registers in the journeyEntry, in Catalan as the city writes it.
+var journeyEntry = struct {
 	name, short, org, dept                               string
 	email, contactName, website, keywords, startDate     string
 	goal, decision, impact, proportionality, lawfulBasis string
@@ -327,10 +328,10 @@ var journey = struct {
 	goalLaia:     "Objectiu revisat per la Laia: mobilitzar els habitatges buits cap al lloguer social.",
 }
 
-// fillSection fills the form of one section with the journey's entry.
-func (b *tab) fillSection(section string) {
+// fillSection fills the form of one section with the journeyEntry's entry.
+func (b *browserTab) fillSection(section string) {
 	b.t.Helper()
-	j := journey
+	j := journeyEntry
 	switch section {
 	case "basic":
 		b.fill("#f-contact_email", j.email)
@@ -387,7 +388,7 @@ func (b *tab) fillSection(section string) {
 }
 
 // missingItems returns the overview's list of what is still missing.
-func (b *tab) missingItems() []string {
+func (b *browserTab) missingItems() []string {
 	b.t.Helper()
 	n := b.count("#missing li")
 	items := make([]string, n)
@@ -405,7 +406,7 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 	app.user("laia@example.org", auth.RoleAuthor)
 	app.user("marc@example.org", auth.RoleAuthor)
 	ctx := newBrowser(t)
-	laia := newTab(t, ctx, app)
+	laia := newBrowserTab(t, ctx, app)
 	t.Logf("browser ready after %v", time.Since(start).Round(time.Millisecond))
 
 	laia.signIn("laia@example.org")
@@ -419,10 +420,10 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 		laia.fail("new entry page: status %d", status)
 	}
 	laia.choose("#f-lang", "ca")
-	laia.fill("#f-name", journey.name)
-	laia.fill("#f-description_short", journey.short)
-	laia.fill("#f-organization", journey.org)
-	laia.fill("#f-department", journey.dept)
+	laia.fill("#f-name", journeyEntry.name)
+	laia.fill("#f-description_short", journeyEntry.short)
+	laia.fill("#f-organization", journeyEntry.org)
+	laia.fill("#f-department", journeyEntry.dept)
 	if status := laia.click(`form[action="/workspace/new"] button[type=submit]`); status != 200 {
 		laia.fail("creating the entry: status %d", status)
 	}
@@ -431,8 +432,8 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 		laia.fail("after creating, landed on %s, want the entry's overview", laia.path())
 	}
 	overview := "/workspace/" + id
-	if got := laia.text("h1"); got != journey.name {
-		laia.fail("overview heading %q, want the name %q", got, journey.name)
+	if got := laia.text("h1"); got != journeyEntry.name {
+		laia.fail("overview heading %q, want the name %q", got, journeyEntry.name)
 	}
 	missing := laia.missingItems()
 	first := len(missing)
@@ -472,6 +473,48 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 		t.Fatalf("after every section, missing %q; want only the risk assessment", missing)
 	}
 
+	// Everything typed, picked and ticked arrived, rows included.
+	sheet, _ := wsSheet(t, app, id)
+	j := journeyEntry
+	for _, c := range []struct{ field, got, want string }{
+		{"name", sheet.Name["ca"], j.name},
+		{"description_short", sheet.DescriptionShort["ca"], j.short},
+		{"department", sheet.Department["ca"], j.dept},
+		{"contact_email", sheet.ContactEmail, j.email},
+		{"domain", sheet.Domain, "housing, living and living environment"},
+		{"status", sheet.Status, "pilot"},
+		{"start_date", sheet.StartDate, j.startDate},
+		{"website", sheet.Website, j.website},
+		{"keywords", strings.Join(sheet.Keywords, ", "), j.keywords},
+		{"goal", sheet.Goal["ca"], j.goal},
+		{"lawful_basis_links", fmt.Sprint(sheet.LawfulBasisLinks), fmt.Sprint([]algorithms.Link{{Title: j.linkTitle, URL: j.linkURL}})},
+		{"connected_data_sources", sheet.ConnectedDataSources["ca"], j.connected},
+		{"data_sources", fmt.Sprint(len(sheet.DataSources)), "1"},
+		{"algorithm_type", sheet.AlgorithmType, "self-learning"},
+		{"type", sheet.Type, "predictive"},
+		{"description", sheet.Description["ca"], j.description},
+		{"supplier.name", sheet.Supplier.Name, j.supplier},
+		{"impact_assessments", fmt.Sprint(len(sheet.ImpactAssessments)), "1"},
+		{"human_intervention", sheet.HumanIntervention["ca"], j.humanIntervention},
+		{"revision_note", sheet.RevisionNote["ca"], j.revisionNote},
+	} {
+		if c.got != c.want {
+			t.Errorf("stored %s %q, want %q", c.field, c.got, c.want)
+		}
+	}
+	if len(sheet.DataSources) == 1 {
+		ds := sheet.DataSources[0]
+		if ds.Name["ca"] != j.dsName || !ds.PersonalData || ds.Owner != j.dsOwner || ds.Retention["ca"] != j.dsRetention {
+			t.Errorf("stored data source %+v", ds)
+		}
+	}
+	if len(sheet.ImpactAssessments) == 1 {
+		ia := sheet.ImpactAssessments[0]
+		if ia.Kind != "DPIA" || !ia.Done || ia.Date != j.iaDate || ia.URL != j.iaURL || ia.Summary["ca"] != j.iaSummary {
+			t.Errorf("stored impact assessment %+v", ia)
+		}
+	}
+
 	// 3. The risk assessment: no to everything but one Article 50 case, first choices.
 	defs, err := risk.Load()
 	if err != nil {
@@ -507,8 +550,8 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 
 	// 4. The preview in Catalan.
 	laia.mustOpen(overview + "/preview?lang=ca")
-	if got := laia.text("article.factsheet h1"); got != journey.name {
-		laia.fail("preview heading %q, want %q", got, journey.name)
+	if got := laia.text("article.factsheet h1"); got != journeyEntry.name {
+		laia.fail("preview heading %q, want %q", got, journeyEntry.name)
 	}
 	if laia.count(".preview-banner") != 1 {
 		laia.fail("the preview has no preview banner")
@@ -524,8 +567,8 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 	if got := laia.text("#your-rights h2"); got != wantTitle {
 		laia.fail("section title %q, want %q", got, wantTitle)
 	}
-	if got := laia.text("#your-rights"); !strings.Contains(got, journey.humanIntervention) {
-		laia.fail("section %q does not show the human intervention text %q", got, journey.humanIntervention)
+	if got := laia.text("#your-rights"); !strings.Contains(got, journeyEntry.humanIntervention) {
+		laia.fail("section %q does not show the human intervention text %q", got, journeyEntry.humanIntervention)
 	}
 
 	// 5. A stale copy. Marc becomes a co-owner through the overview's form.
@@ -542,19 +585,19 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 
 	marcCtx, cancelMarc := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelMarc)
-	marc := newTab(t, marcCtx, app)
+	marc := newBrowserTab(t, marcCtx, app)
 	// A new browser context shares no cookies with Laia's: it starts signed out.
 	if marc.mustOpen(overview); marc.path() != "/login" {
 		marc.fail("a fresh browser context reached the overview without signing in")
 	}
 	marc.signIn("marc@example.org")
 	marc.mustOpen(overview + "/edit/use")
-	marc.fill("#f-goal", journey.goalMarc)
+	marc.fill("#f-goal", journeyEntry.goalMarc)
 	if status := marc.click(`button[name=then][value=overview]`); status != 200 || marc.path() != overview {
 		marc.fail("Marc's save: status %d", status)
 	}
 
-	laia.fill("#f-goal", journey.goalLaia)
+	laia.fill("#f-goal", journeyEntry.goalLaia)
 	if status := laia.click(`button[name=then][value=overview]`); status != 409 {
 		laia.fail("saving a stale copy: status %d, want 409", status)
 	}
@@ -562,7 +605,7 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 		laia.fail("conflict page heading %q", got)
 	}
 	body := laia.text("main")
-	for _, want := range []string{journey.goalMarc, journey.goalLaia} {
+	for _, want := range []string{journeyEntry.goalMarc, journeyEntry.goalLaia} {
 		if !strings.Contains(body, want) {
 			laia.fail("the conflict page does not show %q:\n%s", want, body)
 		}
@@ -570,7 +613,7 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 	if rows := laia.count("table tbody tr"); rows != 1 {
 		laia.fail("the conflict page lists %d changed fields, want 1 (the goal):\n%s", rows, laia.text("table"))
 	}
-	if theirs, yours := laia.text("table tbody tr td:nth-of-type(1)"), laia.text("table tbody tr td:nth-of-type(2)"); theirs != journey.goalMarc || yours != journey.goalLaia {
+	if theirs, yours := laia.text("table tbody tr td:nth-of-type(1)"), laia.text("table tbody tr td:nth-of-type(2)"); theirs != journeyEntry.goalMarc || yours != journeyEntry.goalLaia {
 		laia.fail("conflict row: theirs %q, yours %q", theirs, yours)
 	}
 	if status := laia.click(`form.actions button[type=submit]`); status != 200 {
@@ -580,16 +623,16 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 		laia.fail("saving over theirs led to %s", laia.path())
 	}
 	laia.mustOpen(overview + "/edit/use")
-	if got := laia.value("#f-goal"); got != journey.goalLaia {
-		laia.fail("the edit page shows goal %q, want Laia's %q", got, journey.goalLaia)
+	if got := laia.value("#f-goal"); got != journeyEntry.goalLaia {
+		laia.fail("the edit page shows goal %q, want Laia's %q", got, journeyEntry.goalLaia)
 	}
 	var stored string
 	if err := app.pool.QueryRow(context.Background(), `SELECT fact_sheet->'goal'->>'ca' FROM revisions
 		WHERE algorithm_id = $1 ORDER BY number DESC LIMIT 1`, id).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
-	if stored != journey.goalLaia {
-		t.Fatalf("stored goal %q, want %q", stored, journey.goalLaia)
+	if stored != journeyEntry.goalLaia {
+		t.Fatalf("stored goal %q, want %q", stored, journeyEntry.goalLaia)
 	}
 
 	laia.mustOpen(overview)
@@ -601,5 +644,5 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 	if err := os.WriteFile(file, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("journey done in %v; screenshot %s (%d bytes)", time.Since(start).Round(time.Millisecond), file, len(shot))
+	t.Logf("journeyEntry done in %v; screenshot %s (%d bytes)", time.Since(start).Round(time.Millisecond), file, len(shot))
 }

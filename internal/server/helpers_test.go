@@ -143,3 +143,10 @@ func expectRedirect(t *testing.T, res *response, want string) {
 		t.Fatalf("%s %s: redirect to %q, want %q", res.Request.Method, res.Request.URL.Path, got, want)
 	}
 }
+
+// bareClient is a client with no language cookie.
+func (a *testApp) bareClient() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: a.t, app: a, c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}

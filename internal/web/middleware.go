@@ -111,8 +111,15 @@ func StaffLang(next http.Handler) http.Handler {
 			choice = c.Value
 		}
 		accept := r.Header.Get("Accept-Language")
-		if IsAPI(r) && choice == "" && accept == "" {
-			choice = string(i18n.English)
+		if IsAPI(r) {
+			// Programs say what they want in Accept-Language; the cookie only speaks for a
+			// browser, and the API's default is English.
+			switch {
+			case accept != "":
+				choice = ""
+			case choice == "":
+				choice = string(i18n.English)
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(WithLang(r.Context(), i18n.Negotiate(choice, accept))))
 	})
