@@ -406,3 +406,30 @@ func TestRetirementNeedsOneApproval(t *testing.T) {
 		t.Fatalf("retirement: %+v, %v", out, err)
 	}
 }
+
+func TestEachPublishedRecords(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rev := f.entry(minimal)
+	draft := f.entry(highRisk) // never submitted: must not appear
+	_ = f.wf.Submit(ctx, rev.ID, f.owner())
+	if _, err := f.wf.Decide(ctx, rev.ID, approve("Review yearly."), f.people["anna"]); err != nil {
+		t.Fatal(err)
+	}
+	var got []*algorithms.Record
+	if err := f.store.EachPublished(ctx, algorithms.EachOptions{}, func(r *algorithms.Record) error {
+		got = append(got, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d records, want 1", len(got))
+	}
+	r := got[0]
+	if r.UUID != rev.AlgorithmID || r.Revision != 1 || !r.Latest || r.RiskCategory != "minimal risk" ||
+		r.Governance.Approvals != 1 || len(r.Governance.Conditions) != 1 || r.PublicationDate == "" || r.Name["ca"] == "" {
+		t.Errorf("record = %+v", r)
+	}
+	_ = draft
+}

@@ -251,7 +251,7 @@ func (b *browserTab) signIn(email string) {
 	}
 }
 
-// The entry an author registers in the journeyEntry, in Catalan as the city writes it.
+// journeyEntry is the entry an author registers in the journey, in Catalan as the city writes it.
 var journeyEntry = struct {
 	name, short, org, dept                               string
 	email, contactName, website, keywords, startDate     string
@@ -328,7 +328,7 @@ var journeyEntry = struct {
 	goalLaia:     "Objectiu revisat per la Laia: mobilitzar els habitatges buits cap al lloguer social.",
 }
 
-// fillSection fills the form of one section with the journeyEntry's entry.
+// fillSection fills the form of one section with journeyEntry.
 func (b *browserTab) fillSection(section string) {
 	b.t.Helper()
 	j := journeyEntry

@@ -1,0 +1,113 @@
+package algorithms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/civictech/registry/internal/algorithms/risk"
+)
+
+// Record is a published revision as the outside world gets it: the API, the exports, the
+// static site. The fact-sheet fields sit at the top level, beside what the system adds.
+type Record struct {
+	UUID     string `json:"uuid"`
+	Slug     string `json:"slug"`
+	Revision int    `json:"revision"`
+	FactSheet
+	// Computed from the risk assessment.
+	RiskCategory string       `json:"risk_category"`
+	ImpactLevel  string       `json:"impact_level"`
+	Assessment   risk.Answers `json:"risk_assessment"`
+	// Dates: first publication of the entry, publication of this revision.
+	PublicationDate string `json:"publication_date"`
+	LastChangeDate  string `json:"last_change_date"`
+	Governance      RecordGovernance `json:"governance"`
+	// Retired says the entry is no longer in use (its latest revision retires it).
+	Retired bool `json:"retired"`
+	// Latest says this is the entry's newest published revision.
+	Latest bool `json:"latest"`
+	// PublishedAt is the exact time of this revision's publication (for ordering and feeds).
+	PublishedAt time.Time `json:"-"`
+}
+
+// RecordGovernance is the public outcome of the ethics review.
+type RecordGovernance struct {
+	Decision     string     `json:"decision"`
+	DecisionDate string     `json:"decision_date"`
+	Approvals    int        `json:"approvals"`
+	Route        risk.Route `json:"route"`
+	Conditions   []string   `json:"conditions"`
+}
+
+// EachOptions select published revisions.
+type EachOptions struct {
+	AllVersions bool   // every published revision, not only the latest of each entry
+	AlgorithmID string // one entry only
+}
+
+// EachPublished calls fn for every published revision selected by opts, ordered by slug and
+// revision, reading row by row: memory stays constant whatever the size of the register.
+// Entries an administrator unpublished are left out.
+func (s *Store) EachPublished(ctx context.Context, opts EachOptions, fn func(*Record) error) error {
+	// The review outcome lives in the review package's publications table; this read-only
+	// join is the one place outside it that reads it, so that an export is one query.
+	rows, err := s.db.Query(ctx, `
+		SELECT a.id, a.slug, r.number, r.fact_sheet, r.risk_answers, COALESCE(r.decided_at, r.updated_at),
+			(SELECT min(COALESCE(p.decided_at, p.updated_at)) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'),
+			r.number = (SELECT max(p.number) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'),
+			COALESCE(pub.approvals, 0), COALESCE(pub.conditions, '[]'), COALESCE(pub.retirement, false)
+		FROM algorithms a
+		JOIN revisions r ON r.algorithm_id = a.id AND r.state = 'published'
+		LEFT JOIN publications pub ON pub.revision_id = r.id
+		WHERE a.unpublished_at IS NULL
+		  AND ($1 OR r.number = (SELECT max(p.number) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'))
+		  AND ($2 = '' OR a.id::text = $2)
+		ORDER BY a.slug, r.number`, opts.AllVersions, opts.AlgorithmID)
+	if err != nil {
+		return fmt.Errorf("algorithms: published: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := s.scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (s *Store) scanRecord(rows pgx.Rows) (*Record, error) {
+	var rec Record
+	var sheet, answers, conditions []byte
+	var first time.Time
+	if err := rows.Scan(&rec.UUID, &rec.Slug, &rec.Revision, &sheet, &answers, &rec.PublishedAt, &first, &rec.Latest,
+		&rec.Governance.Approvals, &conditions, &rec.Retired); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(sheet, &rec.FactSheet); err != nil {
+		return nil, fmt.Errorf("algorithms: %s fact sheet: %w", rec.Slug, err)
+	}
+	if err := json.Unmarshal(answers, &rec.Assessment); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(conditions, &rec.Governance.Conditions); err != nil {
+		return nil, err
+	}
+	res := s.Risk.Assess(rec.Assessment)
+	rec.RiskCategory, rec.ImpactLevel = res.Tier, res.LevelName()
+	rec.Governance.Decision = "approved"
+	rec.Governance.DecisionDate = rec.PublishedAt.UTC().Format(time.DateOnly)
+	rev := Revision{Number: rec.Revision, Sheet: rec.FactSheet, Assessment: res}
+	rec.Governance.Route = rev.Route()
+	rec.PublicationDate = first.UTC().Format(time.DateOnly)
+	rec.LastChangeDate = rec.Governance.DecisionDate
+	rec.Retired = rec.Retired || rec.Status == "retired"
+	return &rec, nil
+}
