@@ -70,6 +70,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	background, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go srv.RunMaintenance(background, time.Hour)
+	go srv.RunCacheListener(background)
 	mailer := &notify.Worker{DB: d.pool, Sender: sender, Log: log}
 	go mailer.Run(background)
 

@@ -43,9 +43,9 @@ type Op struct {
 // visited or a token matched): about a million, a few milliseconds. Half goes to the word
 // diff, a quarter to the line diff of the fallback and a quarter to refining its changed
 // blocks. Myers costs about (N+M)·D for N and M tokens and D changes, so two 10,000-character
-// texts (some 3,500 tokens each) differing in up to 50 or so places are still diffed word
-// by word, where a table of their token product (12 million cells) would be past the bound;
-// texts that differ throughout run out of the budget instead, and fall back to lines.
+// texts (some 3,300 tokens each) differing in a few hundred scattered words are still diffed
+// word by word, where a table of their token product (11 million cells) would be past the
+// bound; texts that differ throughout run out of the budget instead, and fall back to lines.
 const maxWork = 1 << 20
 
 // Words diffs a and b word by word. The texts are cut into words (letters, digits and

@@ -74,6 +74,9 @@ type browserTab struct {
 	base string
 }
 
+// scriptProbe is a page that retitles itself when scripts run.
+const scriptProbe = `data:text/html,<title>scripts off</title><script>document.title="scripts on"</script>`
+
 // newBrowserTab prepares the tab of ctx: scripts disabled, then a lang=en cookie for the site, so
 // the checks on texts below do not depend on the Catalan catalogue.
 func newBrowserTab(t *testing.T, ctx context.Context, app *testApp) *browserTab {
@@ -84,7 +87,7 @@ func newBrowserTab(t *testing.T, ctx context.Context, app *testApp) *browserTab 
 		t.Fatalf("disabling JavaScript: %v", err)
 	}
 	// Prove that the page really runs no script: this page would retitle itself.
-	b.do(chromedp.Navigate(`data:text/html,<title>scripts off</title><script>document.title="scripts on"</script>`))
+	b.do(chromedp.Navigate(scriptProbe))
 	if title := b.title(); title != "scripts off" {
 		t.Fatalf("JavaScript still runs in the tab: title %q", title)
 	}
@@ -635,6 +638,14 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 		t.Fatalf("stored goal %q, want %q", stored, journeyEntry.goalLaia)
 	}
 
+	// The tabs really ran without JavaScript from start to end.
+	for _, b := range []*browserTab{laia, marc} {
+		b.do(chromedp.Navigate(scriptProbe))
+		if title := b.title(); title != "scripts off" {
+			t.Fatalf("JavaScript was back on by the end of the journey: title %q", title)
+		}
+	}
+
 	laia.mustOpen(overview)
 	shot, err := chromedp.Run(laia.stepCtx(), chromedp.FullScreenshot(100))
 	if err != nil {
@@ -644,5 +655,5 @@ func TestAuthorJourneyWithoutJavaScript(t *testing.T) {
 	if err := os.WriteFile(file, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("journeyEntry done in %v; screenshot %s (%d bytes)", time.Since(start).Round(time.Millisecond), file, len(shot))
+	t.Logf("journey done in %v; screenshot %s (%d bytes)", time.Since(start).Round(time.Millisecond), file, len(shot))
 }

@@ -48,6 +48,7 @@ type Server struct {
 	review     *review.Service
 	reviews    *review.Handlers
 	public     *publish.Public
+	coherence  *publish.Coherence
 }
 
 // New builds the application on db. Templates are parsed here, so a broken one stops start-up.
@@ -75,7 +76,8 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 	workspace := algorithms.NewHandlers(store, rd, pages.Preview)
 	workspace.Feedback = reviews.Feedback
 	public := publish.NewPublic(rd, pages, store, governance(reviewSvc))
-	reviewSvc.Published = func(ctx context.Context, algorithmID, _ string) { public.Invalidate(algorithmID) }
+	coherence := publish.NewCoherence(db, public, log)
+	reviewSvc.Published = func(ctx context.Context, algorithmID, _ string) { coherence.Changed(ctx, algorithmID) }
 	return &Server{
 		cfg:   cfg,
 		db:    db,
@@ -92,11 +94,16 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		review:     reviewSvc,
 		reviews:    reviews,
 		public:     public,
+		coherence:  coherence,
 	}, nil
 }
 
 // Auth returns the account service (for the command line and tests).
 func (s *Server) Auth() *auth.Service { return s.auth }
+
+// RunCacheListener keeps this instance's page cache coherent with the others' publications
+// until ctx ends.
+func (s *Server) RunCacheListener(ctx context.Context) { s.coherence.Listen(ctx) }
 
 // RunMaintenance deletes expired sessions and old failure counts every interval until ctx ends.
 func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {

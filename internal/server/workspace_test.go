@@ -609,20 +609,28 @@ func TestWorkspaceSaveAfterSubmission(t *testing.T) {
 	// Opening a section of a submitted revision sends the author back to the overview.
 	expectRedirect(t, c.get(base+"/edit/use"), base)
 
-	for path, form := range map[string]url.Values{base + "/edit/use": form, base + "/risk": riskForm} {
-		res := c.post(path, form)
+	var broken []string
+	for _, post := range []struct {
+		path string
+		form url.Values
+	}{{base + "/edit/use", form}, {base + "/risk", riskForm}} {
+		res := c.post(post.path, post.form)
 		if sheet, _ := wsSheet(t, app, id); !sheet.Goal.Empty() {
-			t.Fatalf("POST %s saved a submitted revision", path)
+			t.Fatalf("POST %s saved a submitted revision", post.path)
 		}
 		if res.StatusCode == http.StatusUnprocessableEntity && strings.Contains(res.body, `href="#f-form"`) {
-			t.Skipf("BUG: POST %s on a submitted revision answers 422 and re-shows the form with an error summary "+
-				"linking to #f-form, which does not exist (internal/algorithms/handlers.go SaveSection and "+
-				"risk_handlers.go SaveRisk pass the Conflict to rd.Fail; check rev.Editable() first and redirect "+
-				"to the overview as EditSection does)", path)
+			broken = append(broken, post.path)
+			continue
 		}
 		if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusConflict {
-			t.Errorf("POST %s on a submitted revision: status %d, want a redirect to the overview or 409", path, res.StatusCode)
+			t.Errorf("POST %s on a submitted revision: status %d, want a redirect to the overview or 409", post.path, res.StatusCode)
 		}
+	}
+	if len(broken) > 0 {
+		t.Skipf("BUG: POST %v on a submitted revision answers 422 and re-shows the form with an error summary "+
+			"linking to #f-form, which does not exist (internal/algorithms/handlers.go SaveSection and "+
+			"risk_handlers.go SaveRisk pass the Conflict to rd.Fail; check rev.Editable() first and redirect "+
+			"to the overview as EditSection does)", broken)
 	}
 }
 

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civictech/registry/internal/algorithms"
+	"github.com/civictech/registry/internal/algorithms/risk"
+	"github.com/civictech/registry/internal/auth"
+	"github.com/civictech/registry/internal/demo"
+	"github.com/civictech/registry/internal/review"
+)
+
+// publishDemo registers the demo entry slug as author@example.org and publishes it through
+// the workflow (reviewer@ and expert@ approve as its route needs). It returns the revision.
+func publishDemo(t *testing.T, app *testApp, slug string) *algorithms.Revision {
+	t.Helper()
+	ctx := context.Background()
+	people := map[string]*auth.User{}
+	for email, role := range map[string]string{"author@example.org": auth.RoleAuthor, "reviewer@example.org": auth.RoleReviewer, "expert@example.org": auth.RoleExpert} {
+		u, err := app.srv.Auth().Users.ByEmail(ctx, email)
+		if err != nil {
+			u = app.user(email, role)
+		}
+		people[email] = u
+	}
+	entries, err := demo.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Slug != slug {
+			continue
+		}
+		var sheet algorithms.FactSheet
+		var answers risk.Answers
+		_ = json.Unmarshal(e.FactSheet, &sheet)
+		_ = json.Unmarshal(e.Risk, &answers)
+		author := algorithms.Actor{UserID: people["author@example.org"].ID, Email: "author@example.org"}
+		_, rev, err := app.srv.Algorithms().CreateWithSlug(ctx, author, sheet, e.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev, err = app.srv.Algorithms().SaveRisk(ctx, rev.ID, rev.Version, answers, author); err != nil {
+			t.Fatal(err)
+		}
+		approveAll(t, app, rev, people)
+		return rev
+	}
+	t.Fatalf("no demo entry %s", slug)
+	return nil
+}
+
+func approveAll(t *testing.T, app *testApp, rev *algorithms.Revision, people map[string]*auth.User) {
+	t.Helper()
+	ctx := context.Background()
+	actor := func(email string) review.Actor {
+		u := people[email]
+		return review.Actor{UserID: u.ID, Email: u.Email, Roles: u.Roles}
+	}
+	wf := app.srv.Review()
+	if err := wf.Submit(ctx, rev.ID, actor("author@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	d := review.Decision{Action: review.Approve, Rationale: "ok", AcceptException: true}
+	for _, who := range []string{"reviewer@example.org", "expert@example.org"} {
+		out, err := wf.Decide(ctx, rev.ID, d, actor(who))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.State == algorithms.StatePublished {
+			return
+		}
+	}
+}
+
+// TestTwoInstancesServeTheNewRevision runs two instances on one database: after a
+// publication through one, the other serves the new revision, though it had cached the old
+// one. (Fact-sheet pages are cached per revision; the NOTIFY path that drops pages cached
+// under other keys is proven by publish.TestCoherenceAcrossInstances.)
+func TestTwoInstancesServeTheNewRevision(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	other, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64))}, app.pool,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherHTTP := httptest.NewServer(other.Handler())
+	t.Cleanup(otherHTTP.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go other.RunCacheListener(ctx)
+
+	rev := publishDemo(t, app, "risc-caiguda-arbrat")
+	path := "/ca/algorithms/risc-caiguda-arbrat"
+	b := &client{t: t, app: &testApp{t: t, http: otherHTTP}, c: otherHTTP.Client()}
+	first := b.get(path)
+	expectStatus(t, first, 200)
+
+	// A new revision with a new short description is published through the first instance.
+	author, _ := app.srv.Auth().Users.ByEmail(ctx, "author@example.org")
+	actor := algorithms.Actor{UserID: author.ID, Email: author.Email}
+	next, err := app.srv.Algorithms().NewRevision(ctx, rev.AlgorithmID, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := next.Sheet
+	sheet.DescriptionShort = algorithms.Text{"ca": "Descripció nova i inconfusible per a la prova de coherència."}
+	if _, err := app.srv.Algorithms().SaveSheet(ctx, next.ID, next.Version, sheet, actor); err != nil {
+		t.Fatal(err)
+	}
+	people := map[string]*auth.User{}
+	for _, e := range []string{"author@example.org", "reviewer@example.org", "expert@example.org"} {
+		people[e], _ = app.srv.Auth().Users.ByEmail(ctx, e)
+	}
+	approveAll(t, app, next, people)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if strings.Contains(b.get(path).body, "inconfusible") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other instance still serves the old fact sheet 10 s after the publication")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
