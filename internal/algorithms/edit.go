@@ -147,7 +147,7 @@ func (s *Store) AddOwner(ctx context.Context, algID, email string, by Actor) err
 	})
 }
 
-// Entry summarises an algorithm for an author's list.
+// Entry summarises an algorithm for a list.
 type Entry struct {
 	AlgorithmID string
 	Slug        string
@@ -158,23 +158,32 @@ type Entry struct {
 	UpdatedAt   time.Time
 	Published   int // number of the latest published revision, 0 if none
 	RiskTier    string
+	Unpublished bool
 }
 
 // OwnedBy lists the entries userID owns, most recently changed first.
 func (s *Store) OwnedBy(ctx context.Context, userID string) ([]Entry, error) {
+	return s.entries(ctx, userID)
+}
+
+// All lists every entry, most recently changed first (for administrators).
+func (s *Store) All(ctx context.Context) ([]Entry, error) { return s.entries(ctx, "") }
+
+func (s *Store) entries(ctx context.Context, ownerID string) ([]Entry, error) {
 	rows, err := s.db.Query(ctx, `
 		SELECT a.id, a.slug, r.fact_sheet->'name', COALESCE(r.fact_sheet->>'lang', 'ca'), r.number, r.state, r.updated_at,
 			COALESCE((SELECT max(p.number) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'), 0),
-			COALESCE(r.risk_category, '')
+			COALESCE(r.risk_category, ''), a.unpublished_at IS NOT NULL
 		FROM algorithms a
-		JOIN algorithm_owners o ON o.algorithm_id = a.id AND o.user_id = $1
 		JOIN LATERAL (SELECT * FROM revisions r WHERE r.algorithm_id = a.id ORDER BY number DESC LIMIT 1) r ON true
-		ORDER BY r.updated_at DESC`, userID)
+		WHERE $1 = '' OR EXISTS (SELECT FROM algorithm_owners o WHERE o.algorithm_id = a.id AND o.user_id::text = $1)
+		ORDER BY r.updated_at DESC`, ownerID)
 	if err != nil {
-		return nil, fmt.Errorf("algorithms: owned by: %w", err)
+		return nil, fmt.Errorf("algorithms: entries: %w", err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
 		var e Entry
-		return e, row.Scan(&e.AlgorithmID, &e.Slug, &e.Name, &e.Lang, &e.Number, &e.State, &e.UpdatedAt, &e.Published, &e.RiskTier)
+		return e, row.Scan(&e.AlgorithmID, &e.Slug, &e.Name, &e.Lang, &e.Number, &e.State, &e.UpdatedAt, &e.Published,
+			&e.RiskTier, &e.Unpublished)
 	})
 }

@@ -23,8 +23,8 @@ type Record struct {
 	ImpactLevel  string       `json:"impact_level"`
 	Assessment   risk.Answers `json:"risk_assessment"`
 	// Dates: first publication of the entry, publication of this revision.
-	PublicationDate string `json:"publication_date"`
-	LastChangeDate  string `json:"last_change_date"`
+	PublicationDate string           `json:"publication_date"`
+	LastChangeDate  string           `json:"last_change_date"`
 	Governance      RecordGovernance `json:"governance"`
 	// Retired says the entry is no longer in use (its latest revision retires it).
 	Retired bool `json:"retired"`
@@ -43,10 +43,22 @@ type RecordGovernance struct {
 	Conditions   []string   `json:"conditions"`
 }
 
-// EachOptions select published revisions.
+// EachOptions select published revisions. The zero value selects the latest published
+// revision of every entry; each field set narrows the selection (record_query.go).
 type EachOptions struct {
 	AllVersions bool   // every published revision, not only the latest of each entry
 	AlgorithmID string // one entry only
+	Revision    int    // only the revision with this number
+	// AfterSlug keeps entries whose slug sorts after it: the cursor of a paged listing.
+	AfterSlug string
+	// Limit caps the number of revisions (0: no limit).
+	Limit int
+	// Query matches the name or short description, in any language, case-insensitively.
+	Query string
+	// Department matches part of the department's name in any language, case-insensitively.
+	Department string
+	// Domain, Risk (risk category), Status and Type match those fields exactly.
+	Domain, Risk, Status, Type string
 }
 
 // EachPublished calls fn for every published revision selected by opts, ordered by slug and
@@ -55,6 +67,8 @@ type EachOptions struct {
 func (s *Store) EachPublished(ctx context.Context, opts EachOptions, fn func(*Record) error) error {
 	// The review outcome lives in the review package's publications table; this read-only
 	// join is the one place outside it that reads it, so that an export is one query.
+	where, args := opts.where()
+	limit, args := opts.limit(args)
 	rows, err := s.db.Query(ctx, `
 		SELECT a.id, a.slug, r.number, r.fact_sheet, r.risk_answers, COALESCE(r.decided_at, r.updated_at),
 			(SELECT min(COALESCE(p.decided_at, p.updated_at)) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'),
@@ -63,10 +77,8 @@ func (s *Store) EachPublished(ctx context.Context, opts EachOptions, fn func(*Re
 		FROM algorithms a
 		JOIN revisions r ON r.algorithm_id = a.id AND r.state = 'published'
 		LEFT JOIN publications pub ON pub.revision_id = r.id
-		WHERE a.unpublished_at IS NULL
-		  AND ($1 OR r.number = (SELECT max(p.number) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'))
-		  AND ($2 = '' OR a.id::text = $2)
-		ORDER BY a.slug, r.number`, opts.AllVersions, opts.AlgorithmID)
+		WHERE `+where+`
+		ORDER BY a.slug, r.number`+limit, args...)
 	if err != nil {
 		return fmt.Errorf("algorithms: published: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/civictech/registry/internal/algorithms"
 	"github.com/civictech/registry/internal/web"
 )
 
@@ -62,7 +63,7 @@ func (h *Handlers) ReassignPost(w http.ResponseWriter, r *http.Request) error {
 	if err := h.svc.Reassign(r.Context(), chi.URLParam(r, "revision"), f.Get("reviewer"), ActorOf(r)); err != nil {
 		return err
 	}
-	return h.rd.Redirect(w, r, h.revisionURL(r), "Reassigned.")
+	return h.rd.Redirect(w, r, "/admin/entries", "Reassigned.")
 }
 
 // UnpublishPost takes an entry off the public register with a public reason (administrators).
@@ -91,4 +92,25 @@ func (h *Handlers) AuthorCommentPost(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	return h.rd.Redirect(w, r, "/workspace/"+chi.URLParam(r, "id")+"#feedback", "Comment added.")
+}
+
+type adminEntriesData struct {
+	Entries []algorithms.Entry
+	Waiting []QueueItem
+	Form    *web.Form
+}
+
+// AdminEntries lists every entry for the data office, with emergency unpublishing and the
+// reassignment of waiting reviews.
+func (h *Handlers) AdminEntries(w http.ResponseWriter, r *http.Request) error {
+	entries, err := h.svc.store.All(r.Context())
+	if err != nil {
+		return err
+	}
+	waiting, err := h.svc.Queue(r.Context(), "", QueueFilter{})
+	if err != nil {
+		return err
+	}
+	return h.rd.Render(w, r, http.StatusOK, "admin/entries", web.Page{Title: h.rd.T(r, "Entries"),
+		Data: adminEntriesData{Entries: entries, Waiting: waiting, Form: web.NewForm(nil)}})
 }

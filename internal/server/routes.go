@@ -119,6 +119,7 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/admin/security", h(s.login.SecurityPage))
 			r.Post("/admin/security", h(s.login.SetSecurity))
 			r.Get("/admin/audit", h(s.login.AuditLog))
+			r.Get("/admin/entries", h(s.reviews.AdminEntries))
 			r.Post("/admin/reviews/{revision}/reassign", h(s.reviews.ReassignPost))
 			r.Post("/admin/algorithms/{id}/unpublish", h(s.reviews.UnpublishPost))
 		})
