@@ -10,11 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/civictech/registry/internal/algorithms/risk"
 	"github.com/civictech/registry/internal/apperr"
-	"github.com/civictech/registry/internal/audit"
 	"github.com/civictech/registry/internal/web"
 )
 
@@ -28,15 +26,6 @@ var errNotEditable = apperr.New(apperr.Conflict, "This revision can no longer be
 // an entry never exists without the answers it was sent with. It returns Invalid for a
 // malformed sheet or answers, or a sheet not named in its original language.
 func (s *Store) CreateDraft(ctx context.Context, by Actor, sheet FactSheet, answers *risk.Answers) (*Algorithm, *Revision, error) {
-	sheet.normalise()
-	if err := sheet.Validate(); err != nil {
-		return nil, nil, err
-	}
-	name := sheet.Name[sheet.Lang]
-	if name == "" {
-		return nil, nil, apperr.InvalidFields("Please correct the errors below.",
-			map[string]string{"name": "Fill in this field in the original language."})
-	}
 	var initial risk.Answers
 	if answers != nil {
 		if err := s.prepareAnswers(answers); err != nil {
@@ -44,36 +33,7 @@ func (s *Store) CreateDraft(ctx context.Context, by Actor, sheet FactSheet, answ
 		}
 		initial = *answers
 	}
-	var algID, revID string
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		slug, err := uniqueSlug(ctx, tx, Slugify(name))
-		if err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO algorithms (slug, created_by) VALUES ($1, $2) RETURNING id`,
-			slug, by.UserID).Scan(&algID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO algorithm_slugs (slug, algorithm_id) VALUES ($1, $2)`, slug, algID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO algorithm_owners (algorithm_id, user_id) VALUES ($1, $2)`, algID, by.UserID); err != nil {
-			return err
-		}
-		if revID, err = s.insertRevision(ctx, tx, algID, 1, sheet, initial, by); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, by.event(AuditCreated, "algorithm:"+algID, map[string]any{"slug": slug}))
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("algorithms: create draft: %w", err)
-	}
-	alg, err := s.Algorithm(ctx, algID)
-	if err != nil {
-		return nil, nil, err
-	}
-	rev, err := s.Revision(ctx, revID)
-	return alg, rev, err
+	return s.create(ctx, by, sheet, initial, "")
 }
 
 // WorkingRevision returns an algorithm and its latest revision, whatever its state, for

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -53,7 +54,7 @@ func (s *Store) SaveSheet(ctx context.Context, revID string, version int, sheet 
 func (s *Store) SaveRisk(ctx context.Context, revID string, version int, answers risk.Answers, by Actor) (*Revision, error) {
 	answers.ChecklistVersion = s.Risk.Checklist.Version
 	answers.ImpactVersion = s.Risk.Impact.Version
-	if len(answers.ExceptionJustification) > 5000 {
+	if utf8.RuneCountInString(answers.ExceptionJustification) > 5000 {
 		return nil, apperr.InvalidFields("Please correct the errors below.",
 			map[string]string{"exception_justification": "Use at most 5000 characters."})
 	}

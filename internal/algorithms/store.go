@@ -54,6 +54,11 @@ func (s *Store) Create(ctx context.Context, by Actor, sheet FactSheet) (*Algorit
 // CreateWithSlug is Create with a chosen slug (imports and the demo keep theirs); the slug
 // is made unique like any other. An empty slug is made from the name.
 func (s *Store) CreateWithSlug(ctx context.Context, by Actor, sheet FactSheet, slug string) (*Algorithm, *Revision, error) {
+	return s.create(ctx, by, sheet, risk.Answers{}, slug)
+}
+
+// create registers the algorithm, its owner and revision 1 in one transaction.
+func (s *Store) create(ctx context.Context, by Actor, sheet FactSheet, answers risk.Answers, slug string) (*Algorithm, *Revision, error) {
 	sheet.normalise()
 	if err := sheet.Validate(); err != nil {
 		return nil, nil, err
@@ -83,7 +88,7 @@ func (s *Store) CreateWithSlug(ctx context.Context, by Actor, sheet FactSheet, s
 		if _, err := tx.Exec(ctx, `INSERT INTO algorithm_owners (algorithm_id, user_id) VALUES ($1, $2)`, algID, by.UserID); err != nil {
 			return err
 		}
-		if revID, err = s.insertRevision(ctx, tx, algID, 1, sheet, risk.Answers{}, by); err != nil {
+		if revID, err = s.insertRevision(ctx, tx, algID, 1, sheet, answers, by); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, by.event(AuditCreated, "algorithm:"+algID, map[string]any{"slug": slug}))
