@@ -190,6 +190,9 @@ func (h *Handlers) SaveSection(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(Sections, section) {
 		return apperr.New(apperr.NotFound, "")
 	}
+	if !rev.Editable() {
+		return h.rd.Redirect(w, r, "/workspace/"+alg.ID, "This revision can no longer be edited: it has been submitted or decided.")
+	}
 	form, err := web.ParseForm(r)
 	if err != nil {
 		return err

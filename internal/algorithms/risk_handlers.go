@@ -60,6 +60,9 @@ func (h *Handlers) SaveRisk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !rev.Editable() {
+		return h.rd.Redirect(w, r, "/workspace/"+alg.ID, "This revision can no longer be edited: it has been submitted or decided.")
+	}
 	form, err := web.ParseForm(r)
 	if err != nil {
 		return err

@@ -115,8 +115,12 @@ var messages = map[string]string{
 	"specialcategory": "Choose one of the options.",
 }
 
-// maxItems is the message when a list has too many entries.
-const maxItems = "Add at most %s items."
+// maxItems is the message when a list has too many entries; maxItemLength when one of them
+// is too long.
+const (
+	maxItems      = "Add at most %s items."                     // i18n
+	maxItemLength = "Each item may have at most %s characters." // i18n
+)
 
 // fieldPath turns validator's namespace ("FactSheet.data_sources[0].name") into the form's
 // field name ("data_sources.0.name").
@@ -134,6 +138,11 @@ func toError(err error) error {
 		Fields: map[string]string{}, FieldArgs: map[string][]any{}}
 	for _, fe := range verrs {
 		path := fieldPath(fe.Namespace())
+		if fe.Kind() == reflect.String && strings.HasSuffix(fe.Namespace(), "]") {
+			// An item of a list of strings (a keyword, a special category): the form has one
+			// field for the whole list, so the message goes there.
+			path = path[:strings.LastIndexByte(path, '.')]
+		}
 		if _, seen := e.Fields[path]; seen {
 			continue
 		}
@@ -146,6 +155,9 @@ func toError(err error) error {
 		}
 		if fe.Tag() == "max" && fe.Kind() == reflect.Slice {
 			msg = maxItems
+		}
+		if fe.Tag() == "max" && fe.Kind() == reflect.String && strings.HasSuffix(fe.Namespace(), "]") {
+			msg = maxItemLength
 		}
 		e.Fields[path] = msg
 		if strings.Contains(msg, "%s") {

@@ -23,6 +23,9 @@ type Document struct {
 	Summary       Block
 	Facts         []Fact
 	Sections      []Section
+	// Embedded marks a fact sheet shown inside another page (the review page), whose own
+	// heading is the page's h1.
+	Embedded bool
 }
 
 // Fact is a short labelled value shown at the top (status, domain, risk…).
@@ -64,40 +67,40 @@ type Governance struct {
 // Compose builds the fact sheet of sheet in lang. Every text falls back to the original
 // language (marked) when lang has none.
 func Compose(sheet *algorithms.FactSheet, assessment risk.Result, gov Governance, lang string, t Translator) *Document {
-	c := composer{sheet: sheet, lang: lang, t: t}
+	c := composer{sheet: sheet, lang: lang, T: t}
 	d := &Document{Lang: lang, Original: sheet.Lang}
 	d.Title, d.TitleFallback = sheet.Name.In(lang, sheet.Lang)
 	d.Summary = c.text("description_short", sheet.DescriptionShort)
 	d.Facts = c.facts(assessment)
 	d.Sections = []Section{
-		c.section("purpose", "What it is for", "",
+		c.section("purpose",
 			c.text("goal", sheet.Goal), c.text("decision_making_process", sheet.DecisionMakingProcess),
 			c.text("impact", sheet.Impact)),
-		c.section("your-rights", "Human oversight and your rights", "A person is responsible for every decision. This is how you can ask for a review.",
+		c.section("your-rights",
 			c.text("human_intervention", sheet.HumanIntervention), c.text("objection_procedure", sheet.ObjectionProcedure),
 			c.contact()),
-		c.section("risk", "Risks and ethics review", "",
+		c.section("risk",
 			c.plain("risk_category", explainRisk(assessment, t)), c.governance(gov),
 			c.text("risks", sheet.Risks), c.text("mitigations", sheet.Mitigations),
 			c.assessments(), c.text("proportionality", sheet.Proportionality),
 			c.text("fria_summary", sheet.FRIASummary), c.text("dpia_summary", sheet.DPIASummary),
 			c.link("eu_database_url", sheet.EUDatabaseURL)),
-		c.section("how-it-works", "How it works", "",
+		c.section("how-it-works",
 			c.text("description", sheet.Description), c.text("methods_and_models", sheet.MethodsAndModels),
 			c.text("performance", sheet.Performance), c.supplier(),
 			c.link("codebase_url", sheet.CodebaseURL), c.link("product_page", sheet.ProductPage),
 			c.link("product_information", sheet.ProductInformation)),
-		c.section("data", "Data", "",
+		c.section("data",
 			c.text("training_data", sheet.TrainingData), c.text("source_data", sheet.SourceData),
 			c.text("connected_data_sources", sheet.ConnectedDataSources), c.text("data_bias", sheet.DataBias),
 			c.dataSources()),
-		c.section("legal", "Legal basis", "",
+		c.section("legal",
 			c.text("lawful_basis", sheet.LawfulBasis), c.lawLinks(),
 			c.text("alternatives_considered", sheet.AlternativesConsidered)),
-		c.section("monitoring", "Monitoring and fallback", "",
+		c.section("monitoring",
 			c.text("monitoring", sheet.Monitoring), c.text("rollback", sheet.Rollback),
 			c.text("staff_training", sheet.StaffTraining)),
-		c.section("transparency", "Transparency", "",
+		c.section("transparency",
 			c.text("transparency_limitations", sheet.TransparencyLimitations), c.link("documentation", sheet.Documentation),
 			c.link("website", sheet.Website), c.text("remark", sheet.Remark),
 			c.text("end_reason", sheet.EndReason), c.text("revision_note", sheet.RevisionNote)),
@@ -105,13 +108,30 @@ func Compose(sheet *algorithms.FactSheet, assessment risk.Result, gov Governance
 	return d
 }
 
+// sectionHeadings title the fact sheet's sections, in order of appearance.
+var sectionHeadings = map[string]string{ // i18n
+	"purpose":      "What it is for",
+	"your-rights":  "Human oversight and your rights",
+	"risk":         "Risks and ethics review",
+	"how-it-works": "How it works",
+	"data":         "Data",
+	"legal":        "Legal basis",
+	"monitoring":   "Monitoring and fallback",
+	"transparency": "Transparency",
+}
+
+// sectionIntros explain a section in a sentence, where it helps.
+var sectionIntros = map[string]string{ // i18n
+	"your-rights": "A person is responsible for every decision. This is how you can ask for a review.",
+}
+
 type composer struct {
 	sheet *algorithms.FactSheet
 	lang  string
-	t     Translator
+	T     Translator
 }
 
-func (c composer) label(field string) string { return c.t(algorithms.FieldLabels[field]) }
+func (c composer) label(field string) string { return c.T(algorithms.FieldLabels[field]) }
 
 func (c composer) text(field string, text algorithms.Text) Block {
 	md, fallback := text.In(c.lang, c.sheet.Lang, "ca", "es", "en")
@@ -138,10 +158,10 @@ func (c composer) link(field, url string) Block {
 	return c.plain(field, fmt.Sprintf("<%s>", url))
 }
 
-func (c composer) section(id, title, intro string, blocks ...Block) Section {
-	s := Section{ID: id, Title: c.t(title)}
-	if intro != "" {
-		s.Intro = c.t(intro)
+func (c composer) section(id string, blocks ...Block) Section {
+	s := Section{ID: id, Title: c.T(sectionHeadings[id])}
+	if intro := sectionIntros[id]; intro != "" {
+		s.Intro = c.T(intro)
 	}
 	for _, b := range blocks {
 		if strings.TrimSpace(b.Markdown) != "" {
@@ -155,17 +175,17 @@ func (c composer) facts(a risk.Result) []Fact {
 	s := c.sheet
 	dept, _ := s.Department.In(c.lang, s.Lang)
 	facts := []Fact{
-		{c.label("status"), c.t(s.Status)},
+		{c.label("status"), c.T(s.Status)},
 		{c.label("department"), dept},
-		{c.label("domain"), c.t(s.Domain)},
-		{c.label("algorithm_type"), c.t(s.AlgorithmType)},
-		{c.label("type"), c.t(s.Type)},
+		{c.label("domain"), c.T(s.Domain)},
+		{c.label("algorithm_type"), c.T(s.AlgorithmType)},
+		{c.label("type"), c.T(s.Type)},
 	}
 	if a.Tier != "" {
-		facts = append(facts, Fact{c.t("EU AI Act tier"), c.t(a.Tier)})
+		facts = append(facts, Fact{c.T("EU AI Act tier"), c.T(a.Tier)})
 	}
 	if a.LevelName() != "" {
-		facts = append(facts, Fact{c.t("Impact level"), a.LevelName()})
+		facts = append(facts, Fact{c.T("Impact level"), a.LevelName()})
 	}
 	if s.StartDate != "" {
 		facts = append(facts, Fact{c.label("start_date"), s.StartDate})
@@ -201,22 +221,22 @@ func (c composer) governance(g Governance) Block {
 	if g.Decision == "" {
 		return Block{}
 	}
-	md := c.t("Approved by the ethics committee on %s with %d approval(s).", g.Date, g.Approvals)
+	md := c.T("Approved by the ethics committee on %s with %d approval(s).", g.Date, g.Approvals)
 	if len(g.Conditions) > 0 {
-		md += "\n\n**" + c.t("Public conditions:") + "**\n"
+		md += "\n\n**" + c.T("Public conditions:") + "**\n"
 		for _, cond := range g.Conditions {
 			md += "\n- " + oneLine(cond)
 		}
 	}
-	return Block{Field: "governance", Label: c.t("Ethics committee decision"), Markdown: md, Lang: c.lang}
+	return Block{Field: "governance", Label: c.T("Ethics committee decision"), Markdown: md, Lang: c.lang}
 }
 
 func (c composer) assessments() Block {
 	var b strings.Builder
 	for _, ia := range c.sheet.ImpactAssessments {
-		done := c.t("not done")
+		done := c.T("not done")
 		if ia.Done {
-			done = c.t("done")
+			done = c.T("done")
 		}
 		fmt.Fprintf(&b, "- **%s**: %s", escapeMD(ia.Kind), done)
 		if ia.Date != "" {
@@ -246,10 +266,10 @@ func (c composer) dataSources() Block {
 		}
 		var notes []string
 		if ds.PersonalData {
-			notes = append(notes, c.t("contains personal data"))
+			notes = append(notes, c.T("contains personal data"))
 		}
 		for _, sc := range ds.SpecialCategories {
-			notes = append(notes, c.t(sc))
+			notes = append(notes, c.T(sc))
 		}
 		if ds.Owner != "" {
 			notes = append(notes, c.label("data_sources.owner")+": "+escapeMD(ds.Owner))
@@ -264,7 +284,7 @@ func (c composer) dataSources() Block {
 			fmt.Fprintf(&b, " (%s)", strings.Join(notes, "; "))
 		}
 		if ds.OpenDataURL != "" {
-			fmt.Fprintf(&b, " [%s](%s)", c.t("Open data"), ds.OpenDataURL)
+			fmt.Fprintf(&b, " [%s](%s)", c.T("Open data"), ds.OpenDataURL)
 		}
 		b.WriteString("\n")
 	}
@@ -303,43 +323,43 @@ func (c composer) supplier() Block {
 		parts = append(parts, oneLine(p))
 	}
 	if s.ContractURL != "" {
-		parts = append(parts, fmt.Sprintf("[%s](%s)", c.t("Contract"), s.ContractURL))
+		parts = append(parts, fmt.Sprintf("[%s](%s)", c.T("Contract"), s.ContractURL))
 	}
 	return c.plain("supplier", strings.Join(parts, ". "))
 }
 
 // explainRisk says in words what the tier and level mean and what review they required.
-func explainRisk(a risk.Result, t Translator) string {
+func explainRisk(a risk.Result, T Translator) string {
 	if a.Tier == "" {
 		return ""
 	}
 	var parts []string
 	switch a.Tier {
 	case risk.Minimal:
-		parts = append(parts, t("Minimal risk: the EU AI Act sets no specific obligations for this kind of system."))
+		parts = append(parts, T("Minimal risk: the EU AI Act sets no specific obligations for this kind of system."))
 	case risk.Limited:
-		parts = append(parts, t("Limited risk: people must be told that they are dealing with an automated system."))
+		parts = append(parts, T("Limited risk: people must be told that they are dealing with an automated system."))
 	case risk.High:
-		parts = append(parts, t("High risk: it is used in an area where the EU AI Act requires risk management, human oversight, quality data and documentation."))
+		parts = append(parts, T("High risk: it is used in an area where the EU AI Act requires risk management, human oversight, quality data and documentation."))
 	case risk.Unacceptable:
-		parts = append(parts, t("Unacceptable: a practice prohibited by the EU AI Act."))
+		parts = append(parts, T("Unacceptable: a practice prohibited by the EU AI Act."))
 	}
 	if a.ExceptionClaimed {
-		parts = append(parts, t("It works in a high-risk area, but the council claimed the Article 6(3) exception because it does not materially influence decisions; the ethics committee reviewed that claim."))
+		parts = append(parts, T("It works in a high-risk area, but the council claimed the Article 6(3) exception because it does not materially influence decisions; the ethics committee reviewed that claim."))
 	}
 	switch a.Level {
 	case 1:
-		parts = append(parts, t("Impact level I: little or no impact on people, easily reversible."))
+		parts = append(parts, T("Impact level I: little or no impact on people, easily reversible."))
 	case 2:
-		parts = append(parts, t("Impact level II: moderate impact on people, usually reversible and brief."))
+		parts = append(parts, T("Impact level II: moderate impact on people, usually reversible and brief."))
 	case 3:
-		parts = append(parts, t("Impact level III: high impact on people, hard to reverse, or ongoing."))
+		parts = append(parts, T("Impact level III: high impact on people, hard to reverse, or ongoing."))
 	case 4:
-		parts = append(parts, t("Impact level IV: very high impact on people, irreversible or lasting."))
+		parts = append(parts, T("Impact level IV: very high impact on people, irreversible or lasting."))
 	}
-	route := t("It needed %d approval(s) from the ethics committee", a.Route.Approvals)
+	route := T("It needed %d approval(s) from the ethics committee", a.Route.Approvals)
 	if a.Route.ExpertRequired {
-		route += ", " + t("at least one by an external expert")
+		route += ", " + T("at least one by an external expert")
 	}
 	parts = append(parts, route+".")
 	return strings.Join(parts, " ")

@@ -99,7 +99,7 @@ func wsVersion(t *testing.T, c *client, id, section string) string {
 }
 
 // wsSectionForm returns what the section's form sends when the author types nothing: every
-// field of the section with its current value in language tl, blank rows included.
+// field of the section with its current value in language tl (repeatable rows aside).
 func wsSectionForm(t *testing.T, c *client, id, section, tl string) url.Values {
 	t.Helper()
 	res := c.get("/workspace/" + id + "/edit/" + section + "?tl=" + tl)
@@ -108,7 +108,7 @@ func wsSectionForm(t *testing.T, c *client, id, section, tl string) url.Values {
 	for _, f := range algorithms.SectionFields(section) {
 		switch f.Kind {
 		case algorithms.KindRows, algorithms.KindStruct:
-			// Tests that need rows send them explicitly.
+			// "count" 0 sends no rows, which clears them: a test that keeps rows sends them.
 			if f.Kind == algorithms.KindRows {
 				form.Set(f.Name+".count", "0")
 			}
@@ -581,7 +581,7 @@ func TestWorkspaceErrorsLinkToFields(t *testing.T) {
 		}
 	}
 	if len(dangling) > 0 && strings.HasPrefix(dangling[0], "#f-keywords.") {
-		t.Skipf("BUG: a keyword over 60 characters is reported as %v, a field the page does not have, and the "+
+		t.Fatalf("regression: a keyword over 60 characters is reported as %v, a field the page does not have, and the "+
 			"keywords field shows no message (internal/algorithms/validate.go fieldPath keeps validator's dive index; "+
 			"report list elements at the list's own path):\n%s", dangling, summary)
 	}
@@ -627,7 +627,7 @@ func TestWorkspaceSaveAfterSubmission(t *testing.T) {
 		}
 	}
 	if len(broken) > 0 {
-		t.Skipf("BUG: POST %v on a submitted revision answers 422 and re-shows the form with an error summary "+
+		t.Fatalf("regression: POST %v on a submitted revision answers 422 and re-shows the form with an error summary "+
 			"linking to #f-form, which does not exist (internal/algorithms/handlers.go SaveSection and "+
 			"risk_handlers.go SaveRisk pass the Conflict to rd.Fail; check rev.Editable() first and redirect "+
 			"to the overview as EditSection does)", broken)
@@ -660,7 +660,7 @@ func TestWorkspacePreviewInCatalan(t *testing.T) {
 	const key = "Human oversight and your rights"
 	if m[1] == key {
 		if _, ok := wsCatalogue(t, "ca")[key]; !ok {
-			t.Skipf("BUG: the Catalan preview titles its sections in English (%q): the section titles of "+
+			t.Fatalf("regression: the Catalan preview titles its sections in English (%q): the section titles of "+
 				"internal/publish/document.go Compose are not in internal/i18n/messages/ca.json or es.json, and the "+
 				"catalogue test does not find them (mark them for it)", m[1])
 		}
