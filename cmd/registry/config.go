@@ -9,6 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/civictech/registry/internal/tlog"
 )
 
 // config is the configuration shared by the commands that touch the database.
@@ -66,4 +69,24 @@ func loadKey(dataDir, name string, n int) ([]byte, error) {
 		return nil, err
 	}
 	return key, nil
+}
+
+// loadLogKey returns the transparency log's signer key from the data directory, creating it
+// on first use. Losing it does not break the log (the records and their hashes stand), but
+// new checkpoints are then signed with a new key that verifiers must be told about.
+func loadLogKey(dataDir, origin string) (string, error) {
+	path := filepath.Join(dataDir, "keys", "log.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	skey, _, err := tlog.GenerateKey(origin)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	return skey, os.WriteFile(path, []byte(skey+"\n"), 0o600)
 }

@@ -43,6 +43,9 @@ commands:
   user list | disable EMAIL | enable EMAIL | roles EMAIL --role R… | passwd EMAIL --password-stdin
   token create EMAIL --name N                print a new API token (shown only this once)
   token list EMAIL | revoke EMAIL ID
+  seed --demo | --scale N [--owner EMAIL]    demo content / N synthetic published entries, without serving
+  export --format json|ndjson|csv|eurocities [--out F] [--versions all]   the public export
+  log verify [--url URL] [--key KEY]         check the transparency log and every published fact sheet against it
   version                                    print the version
 
 configuration (flags win over the environment):
@@ -67,6 +70,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return userCommand(ctx, env, args[1:])
 	case "token":
 		return tokenCommand(ctx, env, args[1:])
+	case "seed":
+		return seedCommand(ctx, env, args[1:])
+	case "export":
+		return exportCommand(ctx, env, args[1:])
+	case "log":
+		return logCommand(ctx, env, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "registry", version)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/civictech/registry/internal/notify"
@@ -43,7 +44,12 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if c.baseURL == "" {
 		c.baseURL = "http://" + ln.Addr().String()
 	}
-	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key}, d.pool, log)
+	logKey, err := loadLogKey(c.dataDir, strings.TrimPrefix(strings.TrimPrefix(c.baseURL, "https://"), "http://")+"/log")
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("transparency log key: %w", err)
+	}
+	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key, LogKey: logKey}, d.pool, log)
 	if err != nil {
 		ln.Close()
 		return err

@@ -82,6 +82,8 @@ var dynamicKeys = slices.Concat(
 	// Enumerations and tables of the algorithms package, shown with {{t .}}.
 	algorithms.Domains, algorithms.Statuses, algorithms.AlgorithmTypes, algorithms.Types,
 	algorithms.SpecialCategories, risk.Tiers, stateKeys(),
+	[]string{"decision:approve", "decision:request_changes", "decision:reject"},
+	[]string{"log:publication", "log:unpublish", "log:decision"},
 	slices.Collect(maps.Values(algorithms.FieldLabels)),
 	slices.Collect(maps.Values(algorithms.FieldHints)),
 	slices.Collect(maps.Values(algorithms.SectionTitles)),

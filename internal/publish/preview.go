@@ -49,6 +49,7 @@ func (p *Pages) Preview(w http.ResponseWriter, r *http.Request, alg *algorithms.
 func (p *Pages) Document(r *http.Request, rev *algorithms.Revision) *Document {
 	lang := web.LangFrom(r.Context())
 	doc := Compose(&rev.Sheet, rev.Assessment, Governance{}, string(lang), p.translator(lang))
+	doc.Embedded = true
 	doc.Render()
 	return doc
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/civictech/registry/internal/algorithms"
 	"github.com/civictech/registry/internal/apperr"
@@ -28,6 +30,31 @@ type Public struct {
 	gov   GovernanceSource
 	cache *pageCache
 	log   func(msg string, args ...any)
+	// BaseURL is the register's public address (e.g. https://algorismes.example.cat):
+	// feeds need absolute links.
+	BaseURL string
+	// generation counts invalidations, so that a page built from data read before an
+	// invalidation is not cached after it (see cached in history.go).
+	generation atomic.Uint64
+	// builds lets concurrent requests for the same missing page wait for one build (see
+	// cached in history.go).
+	builds singleflight.Group
+	// QA, when set, returns the citizens' questions and the data office's answers published
+	// under an entry's fact sheet. Whoever changes them calls Invalidate for the entry.
+	QA func(ctx context.Context, algorithmID string) ([]QA, error)
+	// Search is the index of published entries behind the index and home pages (search.go).
+	Search *Index
+}
+
+// QA is a citizen's question (or error report) with the data office's answer, shown under
+// the latest fact sheet.
+type QA struct {
+	Kind       string // "question" or "error"
+	Question   string
+	Answer     string
+	Lang       string // the language the citizen wrote in
+	AskedAt    time.Time
+	AnsweredAt time.Time
 }
 
 // NewPublic returns the public pages.
@@ -36,13 +63,17 @@ func NewPublic(rd *web.Renderer, pages *Pages, store *algorithms.Store, gov Gove
 }
 
 // Invalidate drops cached pages of an algorithm (or all when algorithmID is empty).
-func (p *Public) Invalidate(algorithmID string) { p.cache.invalidate(algorithmID) }
+func (p *Public) Invalidate(algorithmID string) {
+	p.generation.Add(1)
+	p.cache.invalidate(algorithmID)
+}
 
 type publicFactsheet struct {
 	factsheetData
 	Slug      string
 	Versions  int
 	Published time.Time
+	QA        []QA // on the latest fact sheet only
 }
 
 // entry resolves the slug in the address: NotFound when no entry has ever had it, and a
@@ -103,15 +134,11 @@ func (p *Public) factSheet(w http.ResponseWriter, r *http.Request, number int, a
 		return err
 	}
 	key := fmt.Sprintf("fs|%s|%s|%v|%d", rev.ID, lang, asMarkdown, number)
-	page, ok := p.cache.get(key)
-	if !ok {
-		if page, err = p.buildFactSheet(ctx, alg, rev, lang, number, asMarkdown); err != nil {
-			return err
-		}
-		p.cache.put(key, page)
-	}
-	serveCached(w, r, page)
-	return nil
+	// Through cached: the latest fact sheet shows published questions and answers, which
+	// change without a new revision, so a page built before such a change must not be kept.
+	return p.cached(w, r, key, func(ctx context.Context) (*cachedPage, error) {
+		return p.buildFactSheet(ctx, alg, rev, lang, number, asMarkdown)
+	})
 }
 
 func (p *Public) buildFactSheet(ctx context.Context, alg *algorithms.Algorithm, rev *algorithms.Revision, lang i18n.Lang, number int, asMarkdown bool) (*cachedPage, error) {
@@ -131,6 +158,11 @@ func (p *Public) buildFactSheet(ctx context.Context, alg *algorithms.Algorithm, 
 			rest += "/versions/" + strconv.Itoa(number)
 		}
 		data := publicFactsheet{factsheetData: factsheetData{Doc: doc, Revision: rev.Number, State: rev.State}, Slug: alg.Slug}
+		if number == 0 && p.QA != nil {
+			if data.QA, err = p.QA(ctx, alg.ID); err != nil {
+				return nil, err
+			}
+		}
 		body, err := p.rd.PageBytes(lang, "public/factsheet", web.Page{Title: doc.Title, Data: data, Alternates: alternates(rest)})
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/civictech/registry/internal/audit"
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/database"
+	"github.com/civictech/registry/internal/tlog"
 )
 
 // Service runs the workflow. Every step is one transaction that locks the revision's row,
@@ -24,8 +26,11 @@ type Service struct {
 	store   *algorithms.Store
 	users   *auth.Users
 	baseURL string
-	// Published is told about each publication after it commits (caches, the log).
+	// Published is told about each publication after it commits (caches).
 	Published func(ctx context.Context, algorithmID, revisionID string)
+	// Log records publications, unpublishings and decisions in the transparency log, in
+	// their own transactions; nil only in tests that do not look at it.
+	Log *tlog.Log
 }
 
 // NewService returns the workflow on db. baseURL makes links in notifications.
@@ -308,6 +313,10 @@ func (s *Service) Decide(ctx context.Context, revID string, d Decision, by Actor
 		if err != nil {
 			return nil, err
 		}
+		if err := s.logRecord(ctx, tx, tlog.Record{Kind: tlog.KindDecision, AlgorithmID: l.AlgorithmID,
+			Revision: l.Number, Decision: string(d.Action), Round: round}); err != nil {
+			return nil, err
+		}
 		if out.State == algorithms.StatePublished {
 			published = l
 		}
@@ -372,7 +381,15 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, l *algorithms.Locked, 
 		VALUES ($1, $2, $3, $4, $5, $6)`, l.ID, l.AlgorithmID, l.Number, approvals, conditions, l.Sheet.Status == "retired"); err != nil {
 		return err
 	}
-	return s.store.OnPublish(ctx, tx, l.Revision)
+	if err := s.store.OnPublish(ctx, tx, l.Revision); err != nil {
+		return err
+	}
+	sheet, err := json.Marshal(l.Sheet)
+	if err != nil {
+		return err
+	}
+	return s.logRecord(ctx, tx, tlog.Record{Kind: tlog.KindPublication, AlgorithmID: l.AlgorithmID, Slug: l.Slug,
+		Revision: l.Number, Retired: l.Sheet.Status == "retired", FactSheetHash: tlog.HashFactSheet(sheet)})
 }
 
 // Unpublish takes an entry off the public register at once (administrators only; the caller
@@ -386,10 +403,22 @@ func (s *Service) Unpublish(ctx context.Context, algorithmID, reason string, by 
 		if err := s.store.Unpublish(ctx, tx, algorithmID, reason); err != nil {
 			return err
 		}
+		if err := s.logRecord(ctx, tx, tlog.Record{Kind: tlog.KindUnpublish, AlgorithmID: algorithmID, Reason: reason}); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, by.event("unpublish", "algorithm:"+algorithmID, map[string]any{"reason": reason}))
 	})
 	if err == nil && s.Published != nil {
 		s.Published(ctx, algorithmID, "")
 	}
+	return err
+}
+
+// logRecord appends to the transparency log, when there is one, in the step's transaction.
+func (s *Service) logRecord(ctx context.Context, tx pgx.Tx, rec tlog.Record) error {
+	if s.Log == nil {
+		return nil
+	}
+	_, err := s.Log.Append(ctx, tx, rec)
 	return err
 }

@@ -6,9 +6,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/apperr"
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/i18n"
+	"github.com/civictech/registry/internal/opendata"
+	"github.com/civictech/registry/internal/publish"
 	"github.com/civictech/registry/internal/web"
 	assets "github.com/civictech/registry/web"
 )
@@ -26,6 +29,11 @@ func (s *Server) Handler() http.Handler {
 
 	// Anyone, no session needed.
 	r.Get("/healthz", s.healthz)
+	r.Get("/log/checkpoint", h(s.logs.CheckpointText))
+	r.Get("/log/key", h(s.logs.Key))
+	r.Get("/api/v1/log/records", h(s.logs.RecordsJSON))
+	r.Get("/api/v1/log/proof/inclusion", h(s.logs.InclusionJSON))
+	r.Get("/api/v1/log/proof/consistency", h(s.logs.ConsistencyJSON))
 	static, _ := fs.Sub(assets.FS, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static)))
 	r.Get("/", s.chooseLanguage)
@@ -41,10 +49,50 @@ func (s *Server) Handler() http.Handler {
 	// the same for everyone, so they can be cached whole.
 	r.Route("/{lang:ca|es|en}", func(r chi.Router) {
 		r.Use(publicLang)
-		r.Get("/", h(s.home))
+		r.Get("/", h(s.public.Home))
+		r.Get("/log", h(s.logs.Page))
+		r.Get("/algorithms", h(s.public.Index))
 		r.Get("/algorithms/{slug}", h(s.public.FactSheet))
 		r.Get("/algorithms/{slug}.md", h(s.public.Markdown))
 		r.Get("/algorithms/{slug}/versions/{n}", h(s.public.Version))
+		// A citizen's question or error report: no session, so cross-site posts are refused
+		// by the global cross-origin protection rather than a token.
+		r.Get("/algorithms/{slug}/feedback", h(s.feedbacks.FormPage))
+		r.Post("/algorithms/{slug}/feedback", h(s.feedbacks.Submit))
+		r.Get("/algorithms/{slug}/feedback/sent", h(s.feedbacks.Sent))
+		r.Get("/algorithms/{slug}/versions", h(s.public.Versions))
+		r.Get("/algorithms/{slug}/diff", h(s.public.Compare)) // the compare form, sent on to …/diff/{a}..{b}
+		r.Get("/algorithms/{slug}/diff/{range}", h(s.public.Diff))
+		r.Get("/algorithms/{slug}/feed.atom", h(s.public.EntryFeed))
+		r.Get("/feed.atom", h(s.public.RegisterFeed))
+	})
+
+	// The public JSON API: anyone may read it, from any web page (CORS "*", no
+	// credentials), without a session. Anonymous use is rate-limited per client address; a
+	// valid Bearer token lifts the limit. Every address answers GET, HEAD and the preflight.
+	r.Group(func(r chi.Router) {
+		r.Use(publish.CORS, s.guard.LoadToken, s.apiLimit.Limit(rd))
+		read := func(pattern string, fn web.HandlerFunc) {
+			r.Get(pattern, h(fn))
+			r.Head(pattern, h(fn))
+			r.Options(pattern, publish.Preflight)
+		}
+		read("/api/v1/algorithms", s.publicAPI.List)
+		read("/api/v1/algorithms/{slug}", s.publicAPI.Algorithm)
+		read("/api/v1/algorithms/{slug}/versions", s.publicAPI.Versions)
+		read("/api/v1/algorithms/{slug}/versions/{n}", s.publicAPI.Version)
+		// Open data: every published entry, streamed (?versions=all for every revision).
+		read("/api/v1/export.json", s.opendata.Export(opendata.JSON))
+		read("/api/v1/export.ndjson", s.opendata.Export(opendata.NDJSON))
+		read("/api/v1/export.csv", s.opendata.Export(opendata.CSV))
+		read("/api/v1/export/eurocities.json", s.opendata.Export(opendata.Eurocities))
+		read("/api/v1/datapackage.json", s.opendata.DataPackage)
+		read("/api/v1/schema/eurocities.json", s.opendata.EurocitiesSchemaHandler)
+		// Descriptions for machines: the API, the record, and the catalogue for open data portals.
+		read(apidoc.OpenAPIPath, s.apidoc.OpenAPI)
+		read(apidoc.RecordSchemaPath, s.apidoc.RecordSchema)
+		read(apidoc.CatalogJSONLDPath, s.apidoc.CatalogJSONLD)
+		read(apidoc.CatalogTurtlePath, s.apidoc.CatalogTurtle)
 	})
 
 	r.Group(func(r chi.Router) {
@@ -96,6 +144,7 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/api/v1/algorithms", h(s.api.Create))
 			r.Get("/api/v1/algorithms/{id}/draft", h(s.api.Draft))
 			r.Put("/api/v1/algorithms/{id}/draft", h(s.api.UpdateDraft))
+			r.Post("/api/v1/algorithms/{id}/submit", h(s.reviewAPI.Submit))
 		})
 
 		// The ethics committee.
@@ -106,6 +155,8 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/review/{revision}/claim", h(s.reviews.ClaimPost))
 			r.Post("/review/{revision}/comment", h(s.reviews.CommentPost))
 			r.Post("/review/{revision}/decision", h(s.reviews.DecisionPost))
+			r.Get("/api/v1/review/queue", h(s.reviewAPI.Queue))
+			r.Post("/api/v1/review/{revision}/decision", h(s.reviewAPI.Decide))
 		})
 
 		// The data office.
@@ -122,6 +173,8 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/admin/entries", h(s.reviews.AdminEntries))
 			r.Post("/admin/reviews/{revision}/reassign", h(s.reviews.ReassignPost))
 			r.Post("/admin/algorithms/{id}/unpublish", h(s.reviews.UnpublishPost))
+			r.Get("/admin/feedback", h(s.feedbacks.ModerationPage))
+			r.Post("/admin/feedback/{id}", h(s.feedbacks.Moderate))
 		})
 	})
 	return r

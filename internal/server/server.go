@@ -5,16 +5,21 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/civictech/registry/internal/algorithms"
 	"github.com/civictech/registry/internal/algorithms/risk"
+	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/auth"
+	"github.com/civictech/registry/internal/feedback"
 	"github.com/civictech/registry/internal/i18n"
+	"github.com/civictech/registry/internal/opendata"
 	"github.com/civictech/registry/internal/publish"
 	"github.com/civictech/registry/internal/review"
+	"github.com/civictech/registry/internal/tlog"
 	"github.com/civictech/registry/internal/web"
 )
 
@@ -26,6 +31,13 @@ type Config struct {
 	SessionKey []byte
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
+	// PublicAPIRateLimit is how many requests a minute one client address may make to the
+	// public JSON API without a token: 0 means publish.DefaultRateLimit, a negative number
+	// no limit.
+	PublicAPIRateLimit int
+	// LogKey signs the transparency log's checkpoints (a note signer key, tlog.GenerateKey);
+	// empty: a key made up for this process, for tests.
+	LogKey string
 }
 
 // Secure reports whether the register is served over HTTPS.
@@ -49,6 +61,22 @@ type Server struct {
 	reviews    *review.Handlers
 	public     *publish.Public
 	coherence  *publish.Coherence
+	// feedback keeps citizens' questions and error reports; feedbacks serves their form and
+	// the moderation pages.
+	feedback  *feedback.Store
+	feedbacks *feedback.Handlers
+	// publicAPI serves published entries as JSON to anyone, within apiLimit; reviewAPI
+	// serves the workflow to the committee and the authors.
+	publicAPI *publish.API
+	apiLimit  *publish.RateLimiter
+	reviewAPI *review.API
+	// opendata serves the exports, their data package and the Eurocities schema to anyone.
+	opendata *opendata.Handlers
+	// apidoc serves the OpenAPI document, the record's JSON Schema and the DCAT catalogue.
+	apidoc *apidoc.Handlers
+	// tlog is the transparency log; logs serves it.
+	tlog *tlog.Log
+	logs *tlog.Handlers
 }
 
 // New builds the application on db. Templates are parsed here, so a broken one stops start-up.
@@ -72,12 +100,30 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 	store := algorithms.NewStore(db, defs)
 	pages := publish.NewPages(rd)
 	reviewSvc := review.NewService(db, store, svc.Users, cfg.BaseURL)
+	transparency, err := newLog(db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	reviewSvc.Log = transparency
 	reviews := review.NewHandlers(reviewSvc, rd, pages.Document)
 	workspace := algorithms.NewHandlers(store, rd, pages.Preview)
 	workspace.Feedback = reviews.Feedback
 	public := publish.NewPublic(rd, pages, store, governance(reviewSvc))
+	public.BaseURL = cfg.BaseURL // feeds need absolute links
 	coherence := publish.NewCoherence(db, public, log)
 	reviewSvc.Published = func(ctx context.Context, algorithmID, _ string) { coherence.Changed(ctx, algorithmID) }
+	fb := feedback.NewStore(db, store, svc.Users, cat, cfg.SessionKey, cfg.BaseURL)
+	fb.Changed = coherence.Changed
+	public.QA = publishedQA(fb)
+	public.Search = publish.NewIndex(db)
+	exports, err := opendata.NewHandlers(store, log)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := apidoc.New(cfg.BaseURL, store)
+	if err != nil {
+		return nil, err
+	}
 	return &Server{
 		cfg:   cfg,
 		db:    db,
@@ -95,7 +141,27 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		reviews:    reviews,
 		public:     public,
 		coherence:  coherence,
+		feedback:   fb,
+		feedbacks:  feedback.NewHandlers(fb, rd),
+		publicAPI:  publish.NewAPI(store, rd),
+		apiLimit:   apiLimiter(cfg.PublicAPIRateLimit),
+		reviewAPI:  review.NewAPI(reviewSvc, rd),
+		opendata:   exports,
+		apidoc:     docs,
+		tlog:       transparency,
+		logs:       tlog.NewHandlers(transparency, rd),
 	}, nil
+}
+
+// apiLimiter returns the public API's rate limiter for perMinute (see Config).
+func apiLimiter(perMinute int) *publish.RateLimiter {
+	switch {
+	case perMinute < 0:
+		return nil
+	case perMinute == 0:
+		perMinute = publish.DefaultRateLimit
+	}
+	return publish.NewRateLimiter(perMinute)
 }
 
 // Auth returns the account service (for the command line and tests).
@@ -105,7 +171,8 @@ func (s *Server) Auth() *auth.Service { return s.auth }
 // until ctx ends.
 func (s *Server) RunCacheListener(ctx context.Context) { s.coherence.Listen(ctx) }
 
-// RunMaintenance deletes expired sessions and old failure counts every interval until ctx ends.
+// RunMaintenance deletes expired sessions and old failure counts, and erases the address
+// hashes of feedback that no rate limit needs any more, every interval until ctx ends.
 func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -115,6 +182,9 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			if err := s.auth.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("maintenance", slog.Any("err", err))
+			}
+			if _, err := s.feedback.ForgetClients(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("maintenance", slog.Any("err", err))
 			}
 		}
@@ -149,4 +219,32 @@ func governance(svc *review.Service) publish.GovernanceSource {
 		return publish.Governance{Decision: "approved", Date: p.PublishedAt.UTC().Format("2006-01-02"),
 			Approvals: p.Approvals, Conditions: p.Conditions}, nil
 	}
+}
+
+// publishedQA reads the questions and answers shown under an entry's fact sheet.
+func publishedQA(fb *feedback.Store) func(ctx context.Context, algorithmID string) ([]publish.QA, error) {
+	return func(ctx context.Context, algorithmID string) ([]publish.QA, error) {
+		items, err := fb.Published(ctx, algorithmID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]publish.QA, len(items))
+		for i, q := range items {
+			out[i] = publish.QA{Kind: q.Kind, Question: q.Question, Answer: q.Answer, Lang: q.Lang, AskedAt: q.AskedAt, AnsweredAt: q.AnsweredAt}
+		}
+		return out, nil
+	}
+}
+
+// newLog opens the transparency log, named after the register's public address.
+func newLog(db *pgxpool.Pool, cfg Config) (*tlog.Log, error) {
+	origin := strings.TrimPrefix(strings.TrimPrefix(cfg.BaseURL, "https://"), "http://") + "/log"
+	key := cfg.LogKey
+	if key == "" {
+		var err error
+		if key, _, err = tlog.GenerateKey(origin); err != nil {
+			return nil, err
+		}
+	}
+	return tlog.New(db, origin, key)
 }

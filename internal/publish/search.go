@@ -1,0 +1,370 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/civictech/registry/internal/algorithms"
+	"github.com/civictech/registry/internal/i18n"
+)
+
+// Index searches the public register: the table search_documents, which migration 006
+// keeps equal to the latest published revision of every entry that is not unpublished,
+// through triggers in the publishing transaction. Nothing here writes to it.
+type Index struct {
+	db *pgxpool.Pool
+}
+
+// NewIndex returns the search index on db.
+func NewIndex(db *pgxpool.Pool) *Index { return &Index{db: db} }
+
+// Orders of the result list.
+const (
+	SortRelevance = "relevance" // best match first; the default when there is a query
+	SortChanged   = "changed"   // most recently published first; the default without one
+	SortName      = "name"      // by name in the page's language
+)
+
+// PageSize is the number of results on a page.
+const PageSize = 20
+
+// maxQueryRunes bounds the search text: longer text finds nothing more, only costs more.
+const maxQueryRunes = 200
+
+// minFuzzyRunes is the shortest query matched by resemblance as well as by words: shorter
+// ones ("bus") resemble too much by chance.
+const minFuzzyRunes = 4
+
+// Filters are the facets a search can be narrowed by, as the address names them.
+var Filters = []string{"domain", "department", "risk", "status", "type"}
+
+// Query is one search of the register, as the index page's address says it.
+type Query struct {
+	Text string
+	Lang i18n.Lang
+	// Filter values by name (see Filters); an empty or absent value does not filter.
+	Domain, Department, Risk, Status, Type string
+	Sort                                   string
+	Page                                   int // from 1
+}
+
+// ParseQuery reads a query from an address. Values it does not know (an unknown risk tier,
+// page=-1, sort=whatever) are dropped or clamped, never an error: a hand-edited address
+// still shows a useful page.
+func ParseQuery(v url.Values, lang i18n.Lang) Query {
+	q := Query{Lang: lang, Text: truncate(strings.Join(strings.Fields(v.Get("q")), " "), maxQueryRunes)}
+	q.Domain = oneOf(v.Get("domain"), algorithms.Domains)
+	q.Risk = oneOf(v.Get("risk"), algorithms.RiskCategories)
+	q.Status = oneOf(v.Get("status"), algorithms.Statuses)
+	q.Type = oneOf(v.Get("type"), algorithms.Types)
+	q.Department = truncate(strings.TrimSpace(v.Get("department")), 300)
+	q.Sort = oneOf(v.Get("sort"), []string{SortRelevance, SortChanged, SortName})
+	if q.Sort == "" || (q.Sort == SortRelevance && q.Text == "") {
+		q.Sort = SortChanged
+		if q.Text != "" {
+			q.Sort = SortRelevance
+		}
+	}
+	q.Page, _ = strconv.Atoi(v.Get("page"))
+	q.Page = max(q.Page, 1)
+	return q
+}
+
+func oneOf(v string, allowed []string) string {
+	if slices.Contains(allowed, v) {
+		return v
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// Filter returns the value of filter name ("" when it does not filter).
+func (q Query) Filter(name string) string {
+	switch name {
+	case "domain":
+		return q.Domain
+	case "department":
+		return q.Department
+	case "risk":
+		return q.Risk
+	case "status":
+		return q.Status
+	case "type":
+		return q.Type
+	}
+	return ""
+}
+
+// Values returns the address parameters of q, without the defaults, so that every page of a
+// search has one address.
+func (q Query) Values() url.Values {
+	v := url.Values{}
+	if q.Text != "" {
+		v.Set("q", q.Text)
+	}
+	for _, f := range Filters {
+		if val := q.Filter(f); val != "" {
+			v.Set(f, val)
+		}
+	}
+	if (q.Text == "" && q.Sort != SortChanged) || (q.Text != "" && q.Sort != SortRelevance) {
+		v.Set("sort", q.Sort)
+	}
+	if q.Page > 1 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	return v
+}
+
+// Encode returns the query string of q, spaces as %20: html/template writes the "+" of
+// url.Values.Encode as "&#43;" in an attribute, which is correct but unreadable.
+func (q Query) Encode() string { return strings.ReplaceAll(q.Values().Encode(), "+", "%20") }
+
+// Hit is one entry found: what its latest published revision says about it.
+type Hit struct {
+	AlgorithmID      string
+	Slug             string
+	Revision         int
+	Original         string // the entry's original language
+	Name             algorithms.Text
+	Summary          algorithms.Text
+	Department       algorithms.Text
+	Domain           string
+	RiskCategory     string
+	Status           string
+	Type             string
+	PublishedAt      time.Time // of this revision: the entry's last change
+	FirstPublishedAt time.Time
+}
+
+// FacetCount is how many entries a filter value would leave.
+type FacetCount struct {
+	Value string
+	Count int
+}
+
+// Results are one page of a search, with the counts behind its filters.
+type Results struct {
+	Query Query // as applied: the page clamped to the last one
+	Total int
+	Pages int
+	Hits  []Hit
+	// Facets holds, per filter, the count of each value among the entries matching the text
+	// and every other filter: choosing that value would show that many.
+	Facets map[string][]FacetCount
+}
+
+// search is the SQL of one search, built from fixed pieces: the language picks a column and
+// a configuration from constant tables, and every value travels as an argument.
+type search struct {
+	from, match, score string
+	args               []any
+}
+
+var (
+	tsvColumn = map[i18n.Lang]string{i18n.Catalan: "d.tsv_ca", i18n.Spanish: "d.tsv_es", i18n.English: "d.tsv_en"}
+	tsConfig  = map[i18n.Lang]string{i18n.Catalan: "registry_ca", i18n.Spanish: "registry_es", i18n.English: "registry_en"}
+	nameOrder = map[i18n.Lang]string{i18n.Catalan: `d.name_ca COLLATE "ca-x-icu"`, i18n.Spanish: `d.name_es COLLATE "es-x-icu"`,
+		i18n.English: `d.name_en COLLATE "en-x-icu"`}
+)
+
+// newSearch returns the FROM, match condition and score of q. Arguments $1–$5 are the
+// filters, in the order of Filters; the text, when there is one, is $6.
+func newSearch(q Query) search {
+	s := search{from: "search_documents d", match: "true", score: "0"}
+	for _, f := range Filters {
+		s.args = append(s.args, q.Filter(f))
+	}
+	if q.Text == "" {
+		return s
+	}
+	lang := q.Lang
+	if _, ok := tsvColumn[lang]; !ok {
+		lang = i18n.Catalan
+	}
+	s.args = append(s.args, q.Text)
+	tsq := fmt.Sprintf("websearch_to_tsquery('%s', $6)", tsConfig[lang])
+	fts := fmt.Sprintf("%s @@ %s", tsvColumn[lang], tsq)
+	// A word match ranks above any mere resemblance; among word matches the weighted rank
+	// (name above short description above the rest) decides, and a name that resembles the
+	// query helps.
+	s.score = fmt.Sprintf("(CASE WHEN %s THEN 1 + ts_rank(%s, %s, 1) ELSE 0 END)", fts, tsvColumn[lang], tsq)
+	s.match = fts
+	if utf8.RuneCountInString(strings.Map(keepLetters, q.Text)) >= minFuzzyRunes {
+		s.from += " LEFT JOIN search_fuzzy($6) f ON f.algorithm_id = d.algorithm_id"
+		s.match = "(" + fts + " OR f.algorithm_id IS NOT NULL)"
+		s.score += " + COALESCE(f.similarity, 0) / 2"
+	}
+	return s
+}
+
+func keepLetters(r rune) rune {
+	if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		return r
+	}
+	return -1
+}
+
+// filterSQL is the condition of every filter but the one named except ("" for all).
+func filterSQL(except string) string {
+	cols := map[string]string{"domain": "domain", "department": "department", "risk": "risk_category",
+		"status": "status", "type": "type"}
+	var conds []string
+	for i, f := range Filters {
+		if f != except {
+			conds = append(conds, fmt.Sprintf("($%d = '' OR %s = $%d)", i+1, cols[f], i+1))
+		}
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// facetSQL counts, for each filter, the values among the matching entries that meet the
+// other filters; the row (”, ”, n) is the total that meets them all.
+func facetSQL(s search) string {
+	cols := map[string]string{"domain": "domain", "department": "department", "risk": "risk_category",
+		"status": "status", "type": "type"}
+	parts := []string{"SELECT '', '', count(*) FROM m WHERE " + filterSQL("")}
+	for _, f := range Filters {
+		parts = append(parts, fmt.Sprintf("SELECT '%s', %s, count(*) FROM m WHERE %s GROUP BY %s",
+			f, cols[f], filterSQL(f), cols[f]))
+	}
+	return `WITH m AS MATERIALIZED (
+		SELECT d.domain, d.department, d.risk_category, d.status, d.type FROM ` + s.from + ` WHERE ` + s.match + `)
+	SELECT facet, value, n FROM (` + strings.Join(parts, "\nUNION ALL ") + `) AS u (facet, value, n)
+	ORDER BY facet, value COLLATE "und-x-icu"`
+}
+
+const hitColumns = `d.algorithm_id, d.slug, d.number, d.lang, d.name, d.description_short, d.department_names,
+	d.domain, d.risk_category, d.status, d.type, d.published_at, d.first_published_at`
+
+func scanHit(row pgx.CollectableRow) (Hit, error) {
+	var h Hit
+	var name, summary, dept []byte
+	if err := row.Scan(&h.AlgorithmID, &h.Slug, &h.Revision, &h.Original, &name, &summary, &dept,
+		&h.Domain, &h.RiskCategory, &h.Status, &h.Type, &h.PublishedAt, &h.FirstPublishedAt); err != nil {
+		return h, err
+	}
+	for _, t := range []struct {
+		raw []byte
+		to  *algorithms.Text
+	}{{name, &h.Name}, {summary, &h.Summary}, {dept, &h.Department}} {
+		if err := json.Unmarshal(t.raw, t.to); err != nil {
+			return h, fmt.Errorf("publish: search document %s: %w", h.Slug, err)
+		}
+	}
+	return h, nil
+}
+
+type facetRow struct {
+	facet string
+	FacetCount
+}
+
+// Search runs q: the total, the facet counts and the page asked for (the last page when
+// q.Page is beyond it).
+func (ix *Index) Search(ctx context.Context, q Query) (*Results, error) {
+	s := newSearch(q)
+	res := &Results{Facets: map[string][]FacetCount{}}
+	rows, err := ix.db.Query(ctx, facetSQL(s), s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("publish: search facets: %w", err)
+	}
+	counts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (facetRow, error) {
+		var c facetRow
+		return c, row.Scan(&c.facet, &c.Value, &c.Count)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish: search facets: %w", err)
+	}
+	for _, c := range counts {
+		if c.facet == "" {
+			res.Total = c.Count
+			continue
+		}
+		res.Facets[c.facet] = append(res.Facets[c.facet], c.FacetCount)
+	}
+	res.Pages = max(1, (res.Total+PageSize-1)/PageSize)
+	q.Page = min(max(q.Page, 1), res.Pages)
+	res.Query = q
+	if res.Total == 0 {
+		return res, nil
+	}
+	order := map[string]string{
+		SortRelevance: s.score + " DESC, d.published_at DESC",
+		SortChanged:   "d.published_at DESC",
+		SortName:      nameOrder[q.Lang],
+	}[q.Sort]
+	if order == "" {
+		order = "d.published_at DESC"
+	}
+	args := append(s.args, PageSize, (q.Page-1)*PageSize)
+	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s AND %s ORDER BY %s, d.algorithm_id LIMIT $%d OFFSET $%d`,
+		hitColumns, s.from, s.match, filterSQL(""), order, len(args)-1, len(args))
+	rows, err = ix.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("publish: search: %w", err)
+	}
+	if res.Hits, err = pgx.CollectRows(rows, scanHit); err != nil {
+		return nil, fmt.Errorf("publish: search: %w", err)
+	}
+	return res, nil
+}
+
+// Overview is what the home page counts.
+type Overview struct {
+	Total  int
+	ByRisk []FacetCount // in the order of the tiers, only those with entries
+	Latest []Hit        // the most recently changed entries, newest first
+}
+
+// Overview counts the public entries and returns the n most recently changed ones.
+func (ix *Index) Overview(ctx context.Context, n int) (*Overview, error) {
+	o := &Overview{}
+	rows, err := ix.db.Query(ctx, `SELECT risk_category, count(*) FROM search_documents GROUP BY risk_category`)
+	if err != nil {
+		return nil, fmt.Errorf("publish: overview: %w", err)
+	}
+	counts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (FacetCount, error) {
+		var c FacetCount
+		return c, row.Scan(&c.Value, &c.Count)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish: overview: %w", err)
+	}
+	for _, tier := range algorithms.RiskCategories {
+		for _, c := range counts {
+			if c.Value == tier {
+				o.ByRisk = append(o.ByRisk, c)
+			}
+		}
+	}
+	for _, c := range counts {
+		o.Total += c.Count
+	}
+	rows, err = ix.db.Query(ctx, `SELECT `+hitColumns+` FROM search_documents d
+		ORDER BY d.published_at DESC, d.algorithm_id LIMIT $1`, n)
+	if err != nil {
+		return nil, fmt.Errorf("publish: latest: %w", err)
+	}
+	if o.Latest, err = pgx.CollectRows(rows, scanHit); err != nil {
+		return nil, fmt.Errorf("publish: latest: %w", err)
+	}
+	return o, nil
+}

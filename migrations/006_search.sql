@@ -1,0 +1,195 @@
+-- Full-text search over the public register.
+--
+-- search_documents holds one row per entry that the public can see: its latest published
+-- revision, unless an administrator unpublished the entry. Triggers on revisions and
+-- algorithms keep it up to date in the very transaction that publishes, retires, renames or
+-- unpublishes, so the index can never show a draft, a revision in review or a withdrawn
+-- entry, and nobody has to remember to call anything. (Generated columns were the
+-- alternative; they cannot pick "the latest published revision" across rows, and would put
+-- a three-language tsvector on every draft save.)
+
+-- Both extensions are "trusted" in PostgreSQL 13 and later: the schema owner may create them.
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- One text search configuration per language: the language's Snowball stemmer, with
+-- accents removed first, so that "energetica" finds "energètica" and "semaforos" finds
+-- "semáforos". Queries go through the same configuration, so both sides agree.
+CREATE TEXT SEARCH CONFIGURATION registry_ca (COPY = catalan);
+ALTER TEXT SEARCH CONFIGURATION registry_ca ALTER MAPPING FOR hword, hword_part, word WITH unaccent, catalan_stem;
+CREATE TEXT SEARCH CONFIGURATION registry_es (COPY = spanish);
+ALTER TEXT SEARCH CONFIGURATION registry_es ALTER MAPPING FOR hword, hword_part, word WITH unaccent, spanish_stem;
+CREATE TEXT SEARCH CONFIGURATION registry_en (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION registry_en ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
+
+CREATE TABLE search_documents (
+    algorithm_id        uuid PRIMARY KEY REFERENCES algorithms (id),
+    revision_id         uuid NOT NULL REFERENCES revisions (id),
+    slug                text NOT NULL,
+    number              int NOT NULL,
+    lang                text NOT NULL,              -- the entry's original language
+    -- Language maps as published, for the result list (which marks fallbacks).
+    name                jsonb NOT NULL,
+    description_short   jsonb NOT NULL,
+    department_names    jsonb NOT NULL,
+    -- Sort keys: the name in each language, falling back to the original.
+    name_ca             text NOT NULL,
+    name_es             text NOT NULL,
+    name_en             text NOT NULL,
+    -- Facets. The department is free text, so it is faceted in the original language.
+    department          text NOT NULL,
+    domain              text NOT NULL,
+    risk_category       text NOT NULL,
+    status              text NOT NULL,
+    type                text NOT NULL,
+    published_at        timestamptz NOT NULL,       -- publication of this revision: the last change
+    first_published_at  timestamptz NOT NULL,
+    -- Weighted: A name, B short description and keywords, C department and organisation,
+    -- D every other text. Each falls back to the original language where a translation
+    -- is missing, so a search in any language finds every entry.
+    tsv_ca              tsvector NOT NULL,
+    tsv_es              tsvector NOT NULL,
+    tsv_en              tsvector NOT NULL,
+    -- Names, short descriptions and keywords in every language, lower case and without
+    -- accents, for the trigram match that forgives typos.
+    trgm                text NOT NULL,
+    updated_at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX search_documents_tsv_ca ON search_documents USING gin (tsv_ca);
+CREATE INDEX search_documents_tsv_es ON search_documents USING gin (tsv_es);
+CREATE INDEX search_documents_tsv_en ON search_documents USING gin (tsv_en);
+CREATE INDEX search_documents_trgm ON search_documents USING gin (trgm gin_trgm_ops);
+CREATE INDEX search_documents_published ON search_documents (published_at DESC);
+-- Written only by the triggers below, which run as the application role.
+REVOKE TRUNCATE ON search_documents FROM registry_app;
+
+-- search_text returns a language map's text in lang, else in the original language.
+CREATE FUNCTION search_text(map jsonb, lang text, original text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(NULLIF(btrim(map ->> lang), ''), NULLIF(btrim(map ->> original), ''), '')
+$$;
+
+-- search_body is every long text of a fact sheet in lang (with fallback), one per line.
+CREATE FUNCTION search_body(sheet jsonb, lang text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT concat_ws(E'\n',
+        VARIADIC ARRAY(SELECT search_text(sheet -> f, lang, sheet ->> 'lang') FROM unnest(ARRAY[
+            'goal', 'decision_making_process', 'impact', 'proportionality', 'lawful_basis',
+            'alternatives_considered', 'training_data', 'source_data', 'connected_data_sources',
+            'data_bias', 'description', 'methods_and_models', 'performance', 'risks', 'mitigations',
+            'fria_summary', 'dpia_summary', 'human_intervention', 'monitoring', 'objection_procedure',
+            'rollback', 'staff_training', 'transparency_limitations', 'remark', 'end_reason',
+            'revision_note']) AS f)
+        || ARRAY(SELECT concat_ws(' ', search_text(ds -> 'name', lang, sheet ->> 'lang'),
+                    search_text(ds -> 'description', lang, sheet ->> 'lang'), ds ->> 'owner')
+                 FROM jsonb_array_elements(COALESCE(sheet -> 'data_sources', '[]')) AS ds)
+        || ARRAY(SELECT search_text(ia -> 'summary', lang, sheet ->> 'lang')
+                 FROM jsonb_array_elements(COALESCE(sheet -> 'impact_assessments', '[]')) AS ia)
+        || ARRAY[sheet #>> '{supplier,name}', search_text(sheet #> '{supplier,role}', lang, sheet ->> 'lang')])
+$$;
+
+CREATE FUNCTION search_keywords(sheet jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(string_agg(k, ' '), '') FROM jsonb_array_elements_text(COALESCE(sheet -> 'keywords', '[]')) AS k
+$$;
+
+-- search_vector is the weighted tsvector of a fact sheet in lang, with configuration cfg.
+CREATE FUNCTION search_vector(sheet jsonb, lang text, cfg regconfig) RETURNS tsvector
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT setweight(to_tsvector(cfg, search_text(sheet -> 'name', lang, o)), 'A')
+        || setweight(to_tsvector(cfg, search_text(sheet -> 'description_short', lang, o) || ' ' || search_keywords(sheet)), 'B')
+        || setweight(to_tsvector(cfg, concat_ws(' ', search_text(sheet -> 'department', lang, o),
+               search_text(sheet -> 'organization', lang, o), search_text(sheet -> 'area', lang, o))), 'C')
+        || setweight(to_tsvector(cfg, search_body(sheet, lang)), 'D')
+    FROM (SELECT sheet ->> 'lang' AS o) AS x
+$$;
+
+-- search_trigrams is what the typo-forgiving match compares a query with.
+CREATE FUNCTION search_trigrams(sheet jsonb) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT lower(unaccent(concat_ws(' ',
+        sheet #>> '{name,ca}', sheet #>> '{name,es}', sheet #>> '{name,en}',
+        sheet #>> '{description_short,ca}', sheet #>> '{description_short,es}', sheet #>> '{description_short,en}',
+        search_keywords(sheet))))
+$$;
+
+-- search_refresh rebuilds the document of one entry from its latest published revision, or
+-- removes it when the entry has none or was unpublished. It first takes a share lock on the
+-- entry, so that a publication and a concurrent unpublish are serialised and the later one
+-- sees the earlier one's outcome: an unpublished entry never lingers in the index.
+CREATE FUNCTION search_refresh(alg uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM algorithms WHERE id = alg FOR SHARE;
+    DELETE FROM search_documents WHERE algorithm_id = alg;
+    INSERT INTO search_documents (algorithm_id, revision_id, slug, number, lang, name, description_short,
+        department_names, name_ca, name_es, name_en, department, domain, risk_category, status, type,
+        published_at, first_published_at, tsv_ca, tsv_es, tsv_en, trgm)
+    SELECT a.id, r.id, a.slug, r.number, o, s -> 'name', COALESCE(s -> 'description_short', '{}'),
+        COALESCE(s -> 'department', '{}'),
+        search_text(s -> 'name', 'ca', o), search_text(s -> 'name', 'es', o), search_text(s -> 'name', 'en', o),
+        search_text(s -> 'department', o, o), COALESCE(s ->> 'domain', ''), COALESCE(r.risk_category, ''),
+        COALESCE(s ->> 'status', ''), COALESCE(s ->> 'type', ''),
+        COALESCE(r.decided_at, r.updated_at),
+        (SELECT min(COALESCE(p.decided_at, p.updated_at)) FROM revisions p
+          WHERE p.algorithm_id = a.id AND p.state = 'published'),
+        search_vector(s, 'ca', 'registry_ca'), search_vector(s, 'es', 'registry_es'),
+        search_vector(s, 'en', 'registry_en'), search_trigrams(s)
+    FROM algorithms a
+    CROSS JOIN LATERAL (SELECT * FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'
+                        ORDER BY p.number DESC LIMIT 1) AS r
+    CROSS JOIN LATERAL (SELECT r.fact_sheet AS s, COALESCE(r.fact_sheet ->> 'lang', 'ca') AS o) AS f
+    WHERE a.id = alg AND a.unpublished_at IS NULL;
+END
+$$;
+
+CREATE FUNCTION search_on_revision() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM search_refresh(NEW.algorithm_id);
+    RETURN NULL;
+END
+$$;
+
+-- A revision becomes public when its state becomes 'published' (the review workflow), or
+-- when it is inserted already published (synthetic data for load tests).
+CREATE TRIGGER search_on_publication AFTER INSERT OR UPDATE OF state ON revisions
+    FOR EACH ROW WHEN (NEW.state = 'published') EXECUTE FUNCTION search_on_revision();
+
+CREATE FUNCTION search_on_algorithm() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.unpublished_at IS DISTINCT FROM OLD.unpublished_at THEN
+        PERFORM search_refresh(NEW.id);
+    ELSE
+        UPDATE search_documents SET slug = NEW.slug, updated_at = now() WHERE algorithm_id = NEW.id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- An emergency unpublish removes the entry; a rename (a new slug) follows it.
+CREATE TRIGGER search_on_algorithm AFTER UPDATE OF unpublished_at, slug ON algorithms
+    FOR EACH ROW WHEN (NEW.unpublished_at IS DISTINCT FROM OLD.unpublished_at OR NEW.slug IS DISTINCT FROM OLD.slug)
+    EXECUTE FUNCTION search_on_algorithm();
+
+-- search_fuzzy returns the entries whose names, short descriptions or keywords contain
+-- something like q (a misspelt or unaccented word), with how alike. The function exists for
+-- its SET clause: pg_trgm's threshold is a setting, and 0.55 (below the default 0.6) still
+-- finds "enerjetica", "semafros" or "housholds" through the trigram index, while 0.5 lets
+-- in chance resemblances ("bus" and "but").
+CREATE FUNCTION search_fuzzy(q text) RETURNS TABLE (algorithm_id uuid, similarity real)
+LANGUAGE sql STABLE ROWS 50
+SET pg_trgm.word_similarity_threshold = 0.55
+AS $$
+    SELECT d.algorithm_id, word_similarity(n.q, d.trgm)
+    FROM (SELECT lower(unaccent(q)) AS q) AS n, search_documents d
+    WHERE n.q <% d.trgm
+$$;
+
+-- Index what is already published.
+DO $$
+BEGIN
+    PERFORM search_refresh(id) FROM algorithms;
+END
+$$;
