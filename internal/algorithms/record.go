@@ -32,6 +32,8 @@ type Record struct {
 	Latest bool `json:"latest"`
 	// PublishedAt is the exact time of this revision's publication (for ordering and feeds).
 	PublishedAt time.Time `json:"-"`
+	// First says this is the entry's first published revision.
+	First bool `json:"-"`
 }
 
 // RecordGovernance is the public outcome of the ethics review.
@@ -59,6 +61,9 @@ type EachOptions struct {
 	Department string
 	// Domain, Risk (risk category), Status and Type match those fields exactly.
 	Domain, Risk, Status, Type string
+	// Newest, when above 0, returns only the n most recently published revisions, newest
+	// first, instead of the order by slug (for feeds and "latest changes").
+	Newest int
 }
 
 // EachPublished calls fn for every published revision selected by opts, ordered by slug and
@@ -73,12 +78,13 @@ func (s *Store) EachPublished(ctx context.Context, opts EachOptions, fn func(*Re
 		SELECT a.id, a.slug, r.number, r.fact_sheet, r.risk_answers, COALESCE(r.decided_at, r.updated_at),
 			(SELECT min(COALESCE(p.decided_at, p.updated_at)) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'),
 			r.number = (SELECT max(p.number) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published'),
-			COALESCE(pub.approvals, 0), COALESCE(pub.conditions, '[]'), COALESCE(pub.retirement, false)
+			COALESCE(pub.approvals, 0), COALESCE(pub.conditions, '[]'), COALESCE(pub.retirement, false),
+			r.number = (SELECT min(p.number) FROM revisions p WHERE p.algorithm_id = a.id AND p.state = 'published')
 		FROM algorithms a
 		JOIN revisions r ON r.algorithm_id = a.id AND r.state = 'published'
 		LEFT JOIN publications pub ON pub.revision_id = r.id
 		WHERE `+where+`
-		ORDER BY a.slug, r.number`+limit, args...)
+		ORDER BY `+opts.order()+limit, args...)
 	if err != nil {
 		return fmt.Errorf("algorithms: published: %w", err)
 	}
@@ -100,7 +106,7 @@ func (s *Store) scanRecord(rows pgx.Rows) (*Record, error) {
 	var sheet, answers, conditions []byte
 	var first time.Time
 	if err := rows.Scan(&rec.UUID, &rec.Slug, &rec.Revision, &sheet, &answers, &rec.PublishedAt, &first, &rec.Latest,
-		&rec.Governance.Approvals, &conditions, &rec.Retired); err != nil {
+		&rec.Governance.Approvals, &conditions, &rec.Retired, &rec.First); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(sheet, &rec.FactSheet); err != nil {
@@ -122,4 +128,12 @@ func (s *Store) scanRecord(rows pgx.Rows) (*Record, error) {
 	rec.LastChangeDate = rec.Governance.DecisionDate
 	rec.Retired = rec.Retired || rec.Status == "retired"
 	return &rec, nil
+}
+
+// order sorts by slug and number, or newest publication first when opts.Newest is set.
+func (opts EachOptions) order() string {
+	if opts.Newest > 0 {
+		return "COALESCE(r.decided_at, r.updated_at) DESC, a.slug, r.number"
+	}
+	return "a.slug, r.number"
 }

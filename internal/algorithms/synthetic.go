@@ -237,6 +237,8 @@ func (s *Store) seedBatch(ctx context.Context, tx pgx.Tx, rng *rand.Rand, size i
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM algorithms`).Scan(&start); err != nil {
 		return err
 	}
+	t0 := time.Now()
+	defer func() { fmt.Println("build", time.Since(t0)) }()
 	rows := make([]synthRow, size)
 	for i := range rows {
 		sheet, answers := s.synthSheet(rng)
@@ -276,6 +278,8 @@ func (s *Store) seedBatch(ctx context.Context, tx pgx.Tx, rng *rand.Rand, size i
 			}},
 	}
 	for _, c := range copies {
+		t0 := time.Now()
+		defer func(table string) { fmt.Println("COPY", table, time.Since(t0)) }(c.table)
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			return c.row(rows[i]), nil
 		}))

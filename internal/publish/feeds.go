@@ -137,24 +137,11 @@ func (p *Public) EntryFeed(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// latestChanges returns the n most recent publications of the register, newest first. It
-// reads the published revisions row by row and keeps only n, so memory stays constant.
+// latestChanges returns the n most recent publications of the register, newest first.
 func (p *Public) latestChanges(ctx context.Context, n int) ([]change, error) {
 	var out []change
-	prevSlug := ""
-	err := p.store.EachPublished(ctx, algorithms.EachOptions{AllVersions: true}, func(rec *algorithms.Record) error {
-		// Rows come by entry, then revision: an entry's first row is its first publication.
-		c := change{rec: rec, kind: changeKind(rec, rec.Slug != prevSlug)}
-		prevSlug = rec.Slug
-		i, _ := slices.BinarySearchFunc(out, c, func(a, b change) int { return newestFirst(a.rec, b.rec) })
-		if i >= n {
-			return nil
-		}
-		out = slices.Insert(out, i, c)
-		if len(out) > n {
-			out[n] = change{} // let the dropped record go
-			out = out[:n]
-		}
+	err := p.store.EachPublished(ctx, algorithms.EachOptions{AllVersions: true, Newest: n, Limit: n}, func(rec *algorithms.Record) error {
+		out = append(out, change{rec: rec, kind: changeKind(rec, rec.First)})
 		return nil
 	})
 	return out, err

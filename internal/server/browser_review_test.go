@@ -37,7 +37,7 @@ type reviewJourney struct {
 	app                  *testApp
 	laia, anna, bernat   *browserTab
 	citizen              *browserTab // signed out throughout
-	id, revID, overview  string
+	revID, overview      string
 	sheet                algorithms.FactSheet
 	factSheet, reviewURL string
 }
@@ -54,7 +54,7 @@ func TestReviewJourneyInBrowser(t *testing.T) {
 	app.user("bernat@example.org", auth.RoleExpert)
 	rev, sheet := draftDemoEntry(t, app, reviewSlug, laiaUser)
 	ctx := newBrowser(t)
-	j := &reviewJourney{t: t, app: app, id: rev.AlgorithmID, revID: rev.ID, sheet: sheet,
+	j := &reviewJourney{t: t, app: app, revID: rev.ID, sheet: sheet,
 		overview: "/workspace/" + rev.AlgorithmID, reviewURL: "/review/" + rev.ID,
 		factSheet: "/ca/algorithms/" + reviewSlug}
 	j.laia = newBrowserTab(t, ctx, app)
@@ -85,6 +85,11 @@ func (j *reviewJourney) newContext(parent context.Context) *browserTab {
 	j.t.Helper()
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	j.t.Cleanup(cancel)
+	// The first Run on a context binds the tab's life to the context it is given: open the
+	// tab here, unbounded, or it would close when newBrowserTab's 20-second step ends.
+	if err := chromedp.Do(ctx); err != nil {
+		j.t.Fatalf("opening a tab: %v", err)
+	}
 	return newBrowserTab(j.t, ctx, j.app)
 }
 
@@ -343,9 +348,6 @@ func (j *reviewJourney) checkChangedSinceRound() {
 	if ins := anna.texts("#since-round + .table-wrap ins"); !strings.Contains(ins, addedObjection) {
 		problems = append(problems, fmt.Sprintf("inserted words %q lack %q", ins, addedObjection))
 	}
-	if sheet := anna.texts("article.factsheet"); !strings.Contains(sheet, addedObjection) {
-		problems = append(problems, "the fact sheet as it would be published does not show the added sentence either")
-	}
 	if len(problems) == 0 {
 		return
 	}
@@ -353,8 +355,8 @@ func (j *reviewJourney) checkChangedSinceRound() {
 	_, since, _ := strings.Cut(ca, `id="since-round"`)
 	since, _, _ = strings.Cut(since, "</table>")
 	seenInCatalan := strings.Contains(since, "<ins>") && strings.Contains(since, template.HTMLEscapeString(addedObjection))
-	j.t.Errorf("BUG: a reviewer reading in English does not see the change to the Catalan original "+
-		"(the same page in Catalan shows a since-round diff: %v):\n- %s", seenInCatalan, strings.Join(problems, "\n- "))
+	j.t.Errorf("BUG: the review page in English hides the author's change to the Catalan original "+
+		"(the same page in Catalan shows it as inserted words: %v):\n- %s", seenInCatalan, strings.Join(problems, "\n- "))
 }
 
 // notPublicYet: with one of two approvals the entry is on no public page, API included.
