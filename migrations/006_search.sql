@@ -46,12 +46,17 @@ CREATE TABLE search_documents (
     first_published_at  timestamptz NOT NULL,
     -- Weighted: A name, B short description and keywords, C department and organisation,
     -- D every other text. Each falls back to the original language where a translation
-    -- is missing, so a search in any language finds every entry.
+    -- is missing, so a search in any language finds every entry. These are large (stored
+    -- out of line), so they only select: ranking reads the small title vectors.
     tsv_ca              tsvector NOT NULL,
     tsv_es              tsvector NOT NULL,
     tsv_en              tsvector NOT NULL,
-    -- Names, short descriptions and keywords in every language, lower case and without
-    -- accents, for the trigram match that forgives typos.
+    -- The name (A), short description and keywords (B) alone, to rank by.
+    title_ca            tsvector NOT NULL,
+    title_es            tsvector NOT NULL,
+    title_en            tsvector NOT NULL,
+    -- Names in every language and keywords, lower case and without accents, for the
+    -- trigram match that forgives typos. Kept short: similarity costs grow with its length.
     trgm                text NOT NULL,
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
@@ -60,6 +65,8 @@ CREATE INDEX search_documents_tsv_es ON search_documents USING gin (tsv_es);
 CREATE INDEX search_documents_tsv_en ON search_documents USING gin (tsv_en);
 CREATE INDEX search_documents_trgm ON search_documents USING gin (trgm gin_trgm_ops);
 CREATE INDEX search_documents_published ON search_documents (published_at DESC);
+-- Facet counts without a query read this index alone (an index-only scan), not the rows.
+CREATE INDEX search_documents_facets ON search_documents (risk_category, status, type, domain, department);
 -- Written only by the triggers below, which run as the application role.
 REVOKE TRUNCATE ON search_documents FROM registry_app;
 
@@ -102,11 +109,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(sheet -> 'keywords') = 'array' THEN sheet -> 'keywords' ELSE '[]' END) AS k
 $$;
 
--- search_vector is the weighted tsvector of a fact sheet in lang, with configuration cfg.
-CREATE FUNCTION search_vector(sheet jsonb, lang text, cfg regconfig) RETURNS tsvector
+-- search_title is the weighted tsvector of a fact sheet's name (A), short description and
+-- keywords (B) in lang, with configuration cfg.
+CREATE FUNCTION search_title(sheet jsonb, lang text, cfg regconfig) RETURNS tsvector
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT setweight(to_tsvector(cfg, search_text(sheet -> 'name', lang, o)), 'A')
-        || setweight(to_tsvector(cfg, search_text(sheet -> 'description_short', lang, o) || ' ' || search_keywords(sheet)), 'B')
+    SELECT setweight(to_tsvector(cfg, search_text(sheet -> 'name', lang, sheet ->> 'lang')), 'A')
+        || setweight(to_tsvector(cfg, search_text(sheet -> 'description_short', lang, sheet ->> 'lang') || ' '
+               || search_keywords(sheet)), 'B')
+$$;
+
+-- search_vector adds to the title the department and organisation (C) and every other text (D).
+CREATE FUNCTION search_vector(sheet jsonb, title tsvector, lang text, cfg regconfig) RETURNS tsvector
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT title
         || setweight(to_tsvector(cfg, concat_ws(' ', search_text(sheet -> 'department', lang, o),
                search_text(sheet -> 'organization', lang, o), search_text(sheet -> 'area', lang, o))), 'C')
         || setweight(to_tsvector(cfg, search_body(sheet, lang)), 'D')
@@ -116,9 +131,7 @@ $$;
 -- search_trigrams is what the typo-forgiving match compares a query with.
 CREATE FUNCTION search_trigrams(sheet jsonb) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT lower(unaccent(concat_ws(' ',
-        sheet #>> '{name,ca}', sheet #>> '{name,es}', sheet #>> '{name,en}',
-        sheet #>> '{description_short,ca}', sheet #>> '{description_short,es}', sheet #>> '{description_short,en}',
+    SELECT lower(unaccent(concat_ws(' ', sheet #>> '{name,ca}', sheet #>> '{name,es}', sheet #>> '{name,en}',
         search_keywords(sheet))))
 $$;
 
@@ -132,6 +145,9 @@ DECLARE
     rev record;
     s   jsonb; -- the fact sheet, detoasted once rather than at every use
     o   text;  -- its original language
+    ca  tsvector;
+    es  tsvector;
+    en  tsvector;
 BEGIN
     PERFORM 1 FROM algorithms WHERE id = alg FOR SHARE;
     DELETE FROM search_documents WHERE algorithm_id = alg;
@@ -146,17 +162,20 @@ BEGIN
     END IF;
     s := rev.fact_sheet;
     o := COALESCE(s ->> 'lang', 'ca');
+    ca := search_title(s, 'ca', 'registry_ca');
+    es := search_title(s, 'es', 'registry_es');
+    en := search_title(s, 'en', 'registry_en');
     INSERT INTO search_documents (algorithm_id, revision_id, slug, number, lang, name, description_short,
         department_names, name_ca, name_es, name_en, department, domain, risk_category, status, type,
-        published_at, first_published_at, tsv_ca, tsv_es, tsv_en, trgm)
+        published_at, first_published_at, tsv_ca, tsv_es, tsv_en, title_ca, title_es, title_en, trgm)
     VALUES (alg, rev.id, rev.slug, rev.number, o, COALESCE(s -> 'name', '{}'), COALESCE(s -> 'description_short', '{}'),
         COALESCE(s -> 'department', '{}'),
         search_text(s -> 'name', 'ca', o), search_text(s -> 'name', 'es', o), search_text(s -> 'name', 'en', o),
         search_text(s -> 'department', o, o), COALESCE(s ->> 'domain', ''), COALESCE(rev.risk_category, ''),
         COALESCE(s ->> 'status', ''), COALESCE(s ->> 'type', ''), rev.published_at,
         (SELECT min(COALESCE(p.decided_at, p.updated_at)) FROM revisions p WHERE p.algorithm_id = alg AND p.state = 'published'),
-        search_vector(s, 'ca', 'registry_ca'), search_vector(s, 'es', 'registry_es'),
-        search_vector(s, 'en', 'registry_en'), search_trigrams(s));
+        search_vector(s, ca, 'ca', 'registry_ca'), search_vector(s, es, 'es', 'registry_es'),
+        search_vector(s, en, 'en', 'registry_en'), ca, es, en, search_trigrams(s));
 END
 $$;
 
@@ -190,8 +209,7 @@ CREATE TRIGGER search_on_algorithm AFTER UPDATE OF unpublished_at, slug ON algor
     FOR EACH ROW WHEN (NEW.unpublished_at IS DISTINCT FROM OLD.unpublished_at OR NEW.slug IS DISTINCT FROM OLD.slug)
     EXECUTE FUNCTION search_on_algorithm();
 
--- search_fuzzy returns the entries whose names, short descriptions or keywords contain
--- something like q (a misspelt or unaccented word), with how alike. The function exists for
+-- search_fuzzy returns the entries whose names or keywords contain something like q (a misspelt or unaccented word), with how alike. The function exists for
 -- its SET clause: pg_trgm's threshold is a setting, and 0.55 (below the default 0.6) still
 -- finds "enerjetica", "semafros" or "housholds" through the trigram index, while 0.5 lets
 -- in chance resemblances ("bus" and "but").

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/civictech/registry/internal/algorithms/risk"
 	"github.com/civictech/registry/internal/audit"
@@ -208,18 +210,24 @@ var synthFields = map[string]tri{
 }
 
 // SeedSynthetic inserts n synthetic published entries owned by owner (an existing user),
-// in transactions of up to 1,000 entries.
+// in transactions of up to 1,000 entries, several at once: indexing each entry for search
+// (in the revisions trigger) is most of the work, and it uses one processor per connection.
 func (s *Store) SeedSynthetic(ctx context.Context, n int, owner Actor) error {
 	if owner.UserID == "" {
 		return fmt.Errorf("algorithms: synthetic entries need an owner")
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(n)))
-	for done := 0; done < n; done += syntheticBatch {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, min(runtime.GOMAXPROCS(0), 4)))
+	seed := uint64(time.Now().UnixNano())
+	for done, batch := 0, uint64(0); done < n; done, batch = done+syntheticBatch, batch+1 {
 		size := min(syntheticBatch, n-done)
-		err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error { return s.seedBatch(ctx, tx, rng, size, owner) })
-		if err != nil {
-			return fmt.Errorf("algorithms: synthetic entries: %w", err)
-		}
+		rng := rand.New(rand.NewPCG(seed, batch)) // one per batch: a Rand is not safe for concurrent use
+		g.Go(func() error {
+			return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error { return s.seedBatch(ctx, tx, rng, size, owner) })
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("algorithms: synthetic entries: %w", err)
 	}
 	return nil
 }
@@ -233,12 +241,6 @@ type synthRow struct {
 }
 
 func (s *Store) seedBatch(ctx context.Context, tx pgx.Tx, rng *rand.Rand, size int, owner Actor) error {
-	var start int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM algorithms`).Scan(&start); err != nil {
-		return err
-	}
-	t0 := time.Now()
-	defer func() { fmt.Println("build", time.Since(t0)) }()
 	rows := make([]synthRow, size)
 	for i := range rows {
 		sheet, answers := s.synthSheet(rng)
@@ -248,8 +250,10 @@ func (s *Store) seedBatch(ctx context.Context, tx pgx.Tx, rng *rand.Rand, size i
 		}
 		decided := time.Now().Add(-time.Duration(rng.Int64N(int64(3 * 365 * 24 * time.Hour))))
 		submitted := decided.Add(-time.Duration(1+rng.IntN(20)) * 24 * time.Hour)
-		rows[i] = synthRow{algID: uuid.NewString(), revID: uuid.NewString(),
-			slug:  fmt.Sprintf("%s-%d", Slugify(sheet.Name[sheet.Lang]), start+i+1),
+		algID := uuid.NewString()
+		// Batches run at once, so a counter cannot make slugs unique; 32 random bits can,
+		// among entries whose names (of a few thousand kinds) are the same.
+		rows[i] = synthRow{algID: algID, revID: uuid.NewString(), slug: Slugify(sheet.Name[sheet.Lang]) + "-" + algID[:8],
 			sheet: sheetJSON, answers: answersJSON, risk: s.computed(answers),
 			created: submitted.Add(-time.Duration(10+rng.IntN(120)) * 24 * time.Hour), submitted: submitted, decided: decided}
 	}
@@ -278,8 +282,6 @@ func (s *Store) seedBatch(ctx context.Context, tx pgx.Tx, rng *rand.Rand, size i
 			}},
 	}
 	for _, c := range copies {
-		t0 := time.Now()
-		defer func(table string) { fmt.Println("COPY", table, time.Since(t0)) }(c.table)
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			return c.row(rows[i]), nil
 		}))

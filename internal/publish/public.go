@@ -29,7 +29,6 @@ type Public struct {
 	store *algorithms.Store
 	gov   GovernanceSource
 	cache *pageCache
-	log   func(msg string, args ...any)
 	// BaseURL is the register's public address (e.g. https://algorismes.example.cat):
 	// feeds need absolute links.
 	BaseURL string

@@ -171,24 +171,31 @@ type Results struct {
 	Facets map[string][]FacetCount
 }
 
-// search is the SQL of one search, built from fixed pieces: the language picks a column and
+// search is the SQL of one search, built from fixed pieces: the language picks columns and
 // a configuration from constant tables, and every value travels as an argument.
 type search struct {
-	from, match, score string
-	args               []any
+	from  string // the entries that match the text, as d (with m: their match)
+	score string // relevance, for SortRelevance
+	args  []any
 }
 
 var (
-	tsvColumn = map[i18n.Lang]string{i18n.Catalan: "d.tsv_ca", i18n.Spanish: "d.tsv_es", i18n.English: "d.tsv_en"}
-	tsConfig  = map[i18n.Lang]string{i18n.Catalan: "registry_ca", i18n.Spanish: "registry_es", i18n.English: "registry_en"}
-	nameOrder = map[i18n.Lang]string{i18n.Catalan: `d.name_ca COLLATE "ca-x-icu"`, i18n.Spanish: `d.name_es COLLATE "es-x-icu"`,
+	tsvColumn   = map[i18n.Lang]string{i18n.Catalan: "tsv_ca", i18n.Spanish: "tsv_es", i18n.English: "tsv_en"}
+	titleColumn = map[i18n.Lang]string{i18n.Catalan: "d.title_ca", i18n.Spanish: "d.title_es", i18n.English: "d.title_en"}
+	tsConfig    = map[i18n.Lang]string{i18n.Catalan: "registry_ca", i18n.Spanish: "registry_es", i18n.English: "registry_en"}
+	nameOrder   = map[i18n.Lang]string{i18n.Catalan: `d.name_ca COLLATE "ca-x-icu"`, i18n.Spanish: `d.name_es COLLATE "es-x-icu"`,
 		i18n.English: `d.name_en COLLATE "en-x-icu"`}
 )
 
-// newSearch returns the FROM, match condition and score of q. Arguments $1–$5 are the
-// filters, in the order of Filters; the text, when there is one, is $6.
+// newSearch returns the FROM and score of q. Arguments $1–$5 are the filters, in the order
+// of Filters; the text, when there is one, is $6.
+//
+// The matching entries are gathered first, as a union of two index scans, words (the GIN
+// index of the page language's tsvector) and resemblance (search_fuzzy, the trigram index),
+// and only then joined to their rows: a condition "words OR resemblance" on the rows
+// themselves would read every entry's large tsvector.
 func newSearch(q Query) search {
-	s := search{from: "search_documents d", match: "true", score: "0"}
+	s := search{from: "search_documents d", score: "0"}
 	for _, f := range Filters {
 		s.args = append(s.args, q.Filter(f))
 	}
@@ -201,17 +208,15 @@ func newSearch(q Query) search {
 	}
 	s.args = append(s.args, q.Text)
 	tsq := fmt.Sprintf("websearch_to_tsquery('%s', $6)", tsConfig[lang])
-	fts := fmt.Sprintf("%s @@ %s", tsvColumn[lang], tsq)
-	// A word match ranks above any mere resemblance; among word matches the weighted rank
-	// (name above short description above the rest) decides, and a name that resembles the
-	// query helps.
-	s.score = fmt.Sprintf("(CASE WHEN %s THEN 1 + ts_rank(%s, %s, 1) ELSE 0 END)", fts, tsvColumn[lang], tsq)
-	s.match = fts
+	hits := fmt.Sprintf("SELECT algorithm_id, true AS words, 0::real AS sim FROM search_documents WHERE %s @@ %s", tsvColumn[lang], tsq)
 	if utf8.RuneCountInString(strings.Map(keepLetters, q.Text)) >= minFuzzyRunes {
-		s.from += " LEFT JOIN search_fuzzy($6) f ON f.algorithm_id = d.algorithm_id"
-		s.match = "(" + fts + " OR f.algorithm_id IS NOT NULL)"
-		s.score += " + COALESCE(f.similarity, 0) / 2"
+		hits += " UNION ALL SELECT algorithm_id, false, similarity FROM search_fuzzy($6)"
 	}
+	s.from = `(SELECT algorithm_id, bool_or(words) AS words, max(sim) AS sim FROM (` + hits + `) AS u GROUP BY algorithm_id) AS m
+		JOIN search_documents d ON d.algorithm_id = m.algorithm_id`
+	// A word match ranks above any mere resemblance; among word matches, words in the name
+	// and short description rank first; a name that resembles the query helps.
+	s.score = fmt.Sprintf("(CASE WHEN m.words THEN 1 + ts_rank(%s, %s) ELSE 0 END + m.sim / 2)", titleColumn[lang], tsq)
 	return s
 }
 
@@ -240,13 +245,12 @@ func filterSQL(except string) string {
 func facetSQL(s search) string {
 	cols := map[string]string{"domain": "domain", "department": "department", "risk": "risk_category",
 		"status": "status", "type": "type"}
-	parts := []string{"SELECT '', '', count(*) FROM m WHERE " + filterSQL("")}
+	parts := []string{"SELECT '', '', count(*) FROM f WHERE " + filterSQL("")}
 	for _, f := range Filters {
-		parts = append(parts, fmt.Sprintf("SELECT '%s', %s, count(*) FROM m WHERE %s GROUP BY %s",
+		parts = append(parts, fmt.Sprintf("SELECT '%s', %s, count(*) FROM f WHERE %s GROUP BY %s",
 			f, cols[f], filterSQL(f), cols[f]))
 	}
-	return `WITH m AS MATERIALIZED (
-		SELECT d.domain, d.department, d.risk_category, d.status, d.type FROM ` + s.from + ` WHERE ` + s.match + `)
+	return `WITH f AS MATERIALIZED (SELECT d.domain, d.department, d.risk_category, d.status, d.type FROM ` + s.from + `)
 	SELECT facet, value, n FROM (` + strings.Join(parts, "\nUNION ALL ") + `) AS u (facet, value, n)
 	ORDER BY facet, value COLLATE "und-x-icu"`
 }
@@ -315,8 +319,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Results, error) {
 		order = "d.published_at DESC"
 	}
 	args := append(s.args, PageSize, (q.Page-1)*PageSize)
-	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s AND %s ORDER BY %s, d.algorithm_id LIMIT $%d OFFSET $%d`,
-		hitColumns, s.from, s.match, filterSQL(""), order, len(args)-1, len(args))
+	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s, d.algorithm_id LIMIT $%d OFFSET $%d`,
+		hitColumns, s.from, filterSQL(""), order, len(args)-1, len(args))
 	rows, err = ix.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("publish: search: %w", err)

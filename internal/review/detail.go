@@ -30,6 +30,7 @@ type CommentView struct {
 // DecisionView is a decision with its reviewer's name.
 type DecisionView struct {
 	Round            int
+	ReviewerID       string
 	Reviewer         string
 	Decision         string
 	Rationale        string
@@ -105,14 +106,14 @@ func (s *Service) Detail(ctx context.Context, revID string) (*Detail, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err = s.db.Query(ctx, `SELECT d.round, u.name, d.decision, d.rationale, d.conditions, d.as_expert, d.accepts_exception, d.decided_at
+	rows, err = s.db.Query(ctx, `SELECT d.round, d.reviewer_id::text, u.name, d.decision, d.rationale, d.conditions, d.as_expert, d.accepts_exception, d.decided_at
 		FROM review_decisions d JOIN users u ON u.id = d.reviewer_id WHERE d.revision_id = $1 ORDER BY d.id`, revID)
 	if err != nil {
 		return nil, err
 	}
 	d.Decisions, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (DecisionView, error) {
 		var v DecisionView
-		return v, row.Scan(&v.Round, &v.Reviewer, &v.Decision, &v.Rationale, &v.Conditions, &v.AsExpert, &v.AcceptsException, &v.At)
+		return v, row.Scan(&v.Round, &v.ReviewerID, &v.Reviewer, &v.Decision, &v.Rationale, &v.Conditions, &v.AsExpert, &v.AcceptsException, &v.At)
 	})
 	if err != nil {
 		return nil, err

@@ -96,7 +96,9 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, status int
 	}
 	v := web.ViewerFrom(ctx)
 	rel := ActorOf(r).relation(&algorithms.Locked{Revision: rev, Owners: ownerIDs(alg), Editors: nil})
-	lang := string(web.LangFrom(ctx))
+	// Changes are compared in the entry's original language: that is what the authors
+	// edit, and a change there must not hide behind an unchanged translation.
+	lang := rev.Sheet.Lang
 	label := func(key string) string { return h.rd.T(r, key) }
 	data := reviewData{Detail: d, Doc: h.doc(r, rev), Slug: alg.Slug, Relation: rel, Form: f,
 		Sections: algorithms.Sections, Titles: algorithms.SectionTitles}
@@ -113,7 +115,7 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, status int
 	data.Relation.Editor = contains(editors, v.ID)
 	data.CanDecide = Check(Approve, rev.State, data.Relation) == nil
 	for _, dv := range d.Decisions {
-		if cur := d.CurrentRound(); cur != nil && dv.Round == cur.Number && dv.Reviewer == v.Name {
+		if cur := d.CurrentRound(); cur != nil && dv.Round == cur.Number && dv.ReviewerID == v.ID {
 			data.HasDecided = true
 		}
 	}

@@ -212,6 +212,7 @@ func TestAPIAnswersMatchTheDocument(t *testing.T) {
 	t.Run("open data", func(t *testing.T) { d.t = t; checkOpenDataAnswers(t, d, anon) })
 	t.Run("authors", func(t *testing.T) { d.t = t; checkAuthorAnswers(t, d, app) })
 	t.Run("review", func(t *testing.T) { d.t = t; checkReviewAnswers(t, d, app) })
+	t.Run("transparency log", func(t *testing.T) { d.t = t; checkLogAnswers(t, d, anon) })
 	t.Run("gone", func(t *testing.T) {
 		d.t = t
 		alg, err := app.srv.Algorithms().BySlug(context.Background(), "assistent-virtual-010")
@@ -394,6 +395,33 @@ func checkReviewAnswers(t *testing.T, d *apiDescription, app *testApp) {
 	d.check(post(rev, map[string]any{"decision": "approve", "comment": "Again."}), decision) // 409
 	big := bytes.Repeat([]byte("x"), 3<<20)
 	d.check(post(rev, `{"decision": "approve", "comment": "`+string(big)+`"}`), decision) // 413
+}
+
+func checkLogAnswers(t *testing.T, d *apiDescription, c *client) {
+	res := c.get("/api/v1/log/records")
+	expectStatus(t, res, http.StatusOK)
+	d.check(res, "/api/v1/log/records")
+	var recs struct{ Records []any }
+	_ = json.Unmarshal([]byte(res.body), &recs)
+	size := strconv.Itoa(len(recs.Records))
+	if len(recs.Records) < 2 {
+		t.Fatalf("only %d log records", len(recs.Records))
+	}
+	for path, status := range map[string]int{
+		"/api/v1/log/records?start=1&limit=1":                         http.StatusOK,
+		"/api/v1/log/records?limit=many":                              http.StatusUnprocessableEntity,
+		"/api/v1/log/proof/inclusion?index=1&size=" + size:            http.StatusOK,
+		"/api/v1/log/proof/inclusion?index=" + size + "&size=" + size: http.StatusBadRequest,
+		"/api/v1/log/proof/consistency?old=1&size=" + size:            http.StatusOK,
+		"/api/v1/log/proof/consistency?old=0&size=" + size:            http.StatusBadRequest,
+		"/log/checkpoint": http.StatusOK,
+		"/log/key":        http.StatusOK,
+	} {
+		res := c.get(path)
+		expectStatus(t, res, status)
+		template, _, _ := strings.Cut(path, "?")
+		d.check(res, template)
+	}
 }
 
 // TestCatalogueOnTheRegister reads the DCAT catalogue as a portal's harvester does and

@@ -82,7 +82,11 @@ const scriptProbe = `data:text/html,<title>scripts off</title><script>document.t
 func newBrowserTab(t *testing.T, ctx context.Context, app *testApp) *browserTab {
 	t.Helper()
 	b := &browserTab{t: t, ctx: ctx, base: app.http.URL}
-	b.do() // opens the tab
+	// Open the tab without a deadline: chromedp ties a tab's life to the context of its
+	// first action, so a timed first action would close the tab when it expires.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatalf("disabling JavaScript: %v", err)
 	}
