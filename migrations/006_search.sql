@@ -64,7 +64,11 @@ CREATE INDEX search_documents_tsv_ca ON search_documents USING gin (tsv_ca);
 CREATE INDEX search_documents_tsv_es ON search_documents USING gin (tsv_es);
 CREATE INDEX search_documents_tsv_en ON search_documents USING gin (tsv_en);
 CREATE INDEX search_documents_trgm ON search_documents USING gin (trgm gin_trgm_ops);
-CREATE INDEX search_documents_published ON search_documents (published_at DESC);
+-- The orders of the result list without a query, each ending with the id to be total.
+CREATE INDEX search_documents_changed ON search_documents (published_at DESC, algorithm_id);
+CREATE INDEX search_documents_name_ca ON search_documents ((name_ca COLLATE "ca-x-icu"), algorithm_id);
+CREATE INDEX search_documents_name_es ON search_documents ((name_es COLLATE "es-x-icu"), algorithm_id);
+CREATE INDEX search_documents_name_en ON search_documents ((name_en COLLATE "en-x-icu"), algorithm_id);
 -- Facet counts without a query read this index alone (an index-only scan), not the rows.
 CREATE INDEX search_documents_facets ON search_documents (risk_category, status, type, domain, department);
 -- Written only by the triggers below, which run as the application role.

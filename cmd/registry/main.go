@@ -45,6 +45,7 @@ commands:
   token list EMAIL | revoke EMAIL ID
   seed --demo | --scale N [--owner EMAIL]    demo content / N synthetic published entries, without serving
   export --format json|ndjson|csv|eurocities [--out F] [--versions all]   the public export
+  import FILE [--owner EMAIL]                drafts from a native or Eurocities export, or a Hugging Face model card
   log verify [--url URL] [--key KEY]         check the transparency log and every published fact sheet against it
   version                                    print the version
 
@@ -74,6 +75,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return seedCommand(ctx, env, args[1:])
 	case "export":
 		return exportCommand(ctx, env, args[1:])
+	case "import":
+		return importCommand(ctx, env, args[1:])
 	case "log":
 		return logCommand(ctx, env, args[1:])
 	case "version":

@@ -342,10 +342,10 @@ func (s *Store) synthSheet(rng *rand.Rand) (FactSheet, risk.Answers) {
 	return fs, s.synthAnswers(rng)
 }
 
-// longText joins nine to twenty-two sentences into paragraphs of four: one to three
+// longText joins eleven to twenty-two sentences into paragraphs of four: one to three
 // kilobytes per language.
 func longText(rng *rand.Rand, text func(tri) Text) Text {
-	order := rng.Perm(len(synthSentences))[:9+rng.IntN(len(synthSentences)-8)]
+	order := rng.Perm(len(synthSentences))[:11+rng.IntN(len(synthSentences)-10)]
 	out := Text{}
 	for n, i := range order {
 		sep := " "

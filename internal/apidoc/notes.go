@@ -84,7 +84,7 @@ func (g *schemas) annotate(s *object, f field) {
 	if d, ok := n.get("description"); ok {
 		desc = d.(string)
 	}
-	if f.sf.Tag.Get("kind") == "markdown" {
+	if f.sf.Tag.Get("kind") == "markdown" && !strings.Contains(desc, "Markdown") {
 		desc = strings.TrimSpace(desc + " Markdown (CommonMark with GFM tables); raw HTML is not rendered.")
 	}
 	if desc != "" {

@@ -199,7 +199,7 @@ func (g *schemas) record() (*object, error) {
 	s, err := g.object(reflect.TypeFor[algorithms.Record](), "", func(sf reflect.StructField) bool {
 		// The system sets the record's own fields; of the fact sheet, what a submission needs.
 		return !sheet[sf.Name] || hasRule(sf.Tag.Get("submit"), "filled") || hasRule(sf.Tag.Get("validate"), "required")
-	}, true)
+	}, func(_ reflect.StructField, omitted bool) bool { return !omitted })
 	if err != nil {
 		return nil, err
 	}
@@ -214,9 +214,9 @@ func (g *schemas) record() (*object, error) {
 // factSheet describes algorithms.FactSheet as a draft holds it and a client sends it: only
 // the original language is required.
 func (g *schemas) factSheet() (*object, error) {
-	s, err := g.object(reflect.TypeFor[algorithms.FactSheet](), "", func(sf reflect.StructField) bool {
-		return hasRule(sf.Tag.Get("validate"), "required")
-	}, false)
+	filled := func(sf reflect.StructField) bool { return hasRule(sf.Tag.Get("validate"), "required") }
+	required := func(sf reflect.StructField, _ bool) bool { return filled(sf) }
+	s, err := g.object(reflect.TypeFor[algorithms.FactSheet](), "", filled, required)
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +236,10 @@ func hasRule(tag, rule string) bool {
 	return false
 }
 
-// object describes struct t. filled says which fields are never empty; required, whether
-// every field the JSON always holds is listed as required (false for what clients send).
-func (g *schemas) object(t reflect.Type, prefix string, filled func(reflect.StructField) bool, required bool) (*object, error) {
+// object describes struct t. filled says which fields are never empty; required, which
+// must be present (omitted: the JSON leaves the field out when empty).
+func (g *schemas) object(t reflect.Type, prefix string, filled func(reflect.StructField) bool,
+	required func(sf reflect.StructField, omitted bool) bool) (*object, error) {
 	props, req := obj(), []any{}
 	for _, sf := range jsonFields(t) {
 		name, omitted := jsonName(sf)
@@ -252,7 +253,7 @@ func (g *schemas) object(t reflect.Type, prefix string, filled func(reflect.Stru
 			return nil, err
 		}
 		props.set(name, p)
-		if required && !omitted {
+		if required(sf, omitted) {
 			req = append(req, name)
 		}
 	}
@@ -440,7 +441,9 @@ func (g *schemas) structRef(t reflect.Type, f field) (*object, error) {
 	}
 	if _, done := g.defs.get(name); !done {
 		g.defs.set(name, obj()) // reserved, against recursion
-		s, err := g.object(t, f.path, func(reflect.StructField) bool { return false }, !g.inputs[t])
+		// What clients send lists no required property: the API accepts any left out.
+		s, err := g.object(t, f.path, func(reflect.StructField) bool { return false },
+			func(_ reflect.StructField, omitted bool) bool { return !g.inputs[t] && !omitted })
 		if err != nil {
 			return nil, err
 		}

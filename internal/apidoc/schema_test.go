@@ -282,25 +282,17 @@ func walk(m map[string]any, fn func(string, map[string]any), path string) {
 	}
 }
 
-// TestSchemaAgreesWithValidator sends the same fact sheets to the store's validator and to
-// the schema of a draft: both must accept or refuse each one.
-func TestSchemaAgreesWithValidator(t *testing.T) {
-	g := newSchemas(defsRef)
-	fs, err := g.factSheet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs.set("$defs", g.defs)
-	doc, _ := marshalDocument(fs)
-	schema := compile(t, "https://x.test/factsheet.json", doc, "")
+// validatorCases are fact-sheet fields with values the validator accepts or refuses.
+type validatorCase struct {
+	field string
+	value any
+	ok    bool
+}
 
+func validatorCases() []validatorCase {
 	long := func(n int) string { return strings.Repeat("é", n) }
 	many := func(n int) []string { return slices.Repeat([]string{"k"}, n) }
-	cases := []struct {
-		field string
-		value any
-		ok    bool
-	}{
+	return []validatorCase{
 		{"website", "https://example.org/a?b=c#d", true}, {"website", "HTTP://EXAMPLE.ORG/", true},
 		{"website", "", true}, {"website", "javascript:alert(1)", false}, {"website", "http://", false},
 		{"website", "https://exa mple.org", false}, {"website", "ftp://example.org", false},
@@ -325,7 +317,21 @@ func TestSchemaAgreesWithValidator(t *testing.T) {
 		{"supplier", map[string]any{"contract_url": "https://x.org/c"}, true},
 		{"supplier", map[string]any{"contract_url": "x.org/c"}, false},
 	}
-	for _, c := range cases {
+}
+
+// TestSchemaAgreesWithValidator sends the same fact sheets to the store's validator and to
+// the schema of a draft: both must accept or refuse each one.
+func TestSchemaAgreesWithValidator(t *testing.T) {
+	g := newSchemas(defsRef)
+	fs, err := g.factSheet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.set("$defs", g.defs)
+	doc, _ := marshalDocument(fs)
+	schema := compile(t, "https://x.test/factsheet.json", doc, "")
+
+	for _, c := range validatorCases() {
 		sheet := map[string]any{"lang": "ca", "name": map[string]string{"ca": "Prova"}, c.field: c.value}
 		b, _ := json.Marshal(sheet)
 		var fs algorithms.FactSheet
@@ -337,6 +343,15 @@ func TestSchemaAgreesWithValidator(t *testing.T) {
 		schemaErr := schema.Validate(inst)
 		if validatorOK != c.ok || (schemaErr == nil) != c.ok {
 			t.Errorf("%s = %v: validator accepts %v, schema error %v; want both to accept: %v", c.field, c.value, validatorOK, schemaErr, c.ok)
+		}
+	}
+	// A sheet without its language is refused by both; one with only its language is accepted.
+	for body, ok := range map[string]bool{`{"name": {"ca": "x"}}`: false, `{"lang": "es"}`: true} {
+		var fs algorithms.FactSheet
+		_ = json.Unmarshal([]byte(body), &fs)
+		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(body))
+		if (fs.Validate() == nil) != ok || (schema.Validate(inst) == nil) != ok {
+			t.Errorf("%s: want both to accept: %v", body, ok)
 		}
 	}
 	// One deliberate difference: the store drops a language it does not know (Text.Clean)

@@ -76,7 +76,8 @@ type (
 // paths are relative to /api/v1/, where it is served beside them.
 func DataPackage() ([]byte, error) {
 	pkg := dataPackage{
-		Profile: "tabular-data-package",
+		// Not "tabular-data-package": that profile requires every resource to be a table.
+		Profile: "data-package",
 		Name:    "algorithm-register",
 		Title:   "Algorithm register",
 		Description: "Every published entry of the public register of the algorithms the city council uses: " +

@@ -156,7 +156,7 @@ func (d *Draft) finish(defs *risk.Definitions) error {
 		}
 		return fmt.Errorf("lang %q: the register holds entries written in %s", lang, strings.Join(algorithms.Languages, ", "))
 	}
-	tidy(reflect.ValueOf(&d.Sheet).Elem())
+	d.Skipped = append(d.Skipped, tidy(reflect.ValueOf(&d.Sheet).Elem(), "")...)
 	dropped, err := sanitise(&d.Sheet)
 	if err != nil {
 		return err
@@ -181,11 +181,19 @@ func (d *Draft) finish(defs *risk.Definitions) error {
 var textType = reflect.TypeFor[algorithms.Text]()
 
 // tidy trims every string and language map in v as the store does before it validates, so
-// that Validate here judges the values the store will see.
-func tidy(v reflect.Value) {
+// that Validate here judges the values the store will see. It reports text in a language
+// the register does not hold, which the store would drop without a word.
+func tidy(v reflect.Value, path string) []Skipped {
+	var out []Skipped
 	switch {
 	case v.Type() == textType:
-		if t := v.Interface().(algorithms.Text).Clean(); len(t) > 0 {
+		t := v.Interface().(algorithms.Text)
+		for _, l := range sortedKeys(t) {
+			if !slices.Contains(algorithms.Languages, l) && strings.TrimSpace(t[l]) != "" {
+				out = append(out, Skipped{path, fmt.Sprintf("text in %q: the register holds text in %s", l, strings.Join(algorithms.Languages, ", "))})
+			}
+		}
+		if t = t.Clean(); len(t) > 0 {
 			v.Set(reflect.ValueOf(t))
 		} else {
 			v.Set(reflect.Zero(textType))
@@ -194,13 +202,15 @@ func tidy(v reflect.Value) {
 		v.SetString(strings.TrimSpace(v.String()))
 	case v.Kind() == reflect.Struct:
 		for i := range v.NumField() {
-			tidy(v.Field(i))
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+			out = append(out, tidy(v.Field(i), strings.TrimPrefix(path+"."+name, "."))...)
 		}
 	case v.Kind() == reflect.Slice:
 		for i := range v.Len() {
-			tidy(v.Index(i))
+			out = append(out, tidy(v.Index(i), path+"."+strconv.Itoa(i))...)
 		}
 	}
+	return out
 }
 
 // sanitise validates sheet and drops each value that breaks a rule, until none does: a
@@ -323,8 +333,10 @@ func checkAnswers(a risk.Answers, defs *risk.Definitions) (*risk.Answers, []Skip
 			notes = append(notes, Skipped{v.field, fmt.Sprintf("answered version %s of %s; the register asks version %s: check the answers", v.got, v.what, v.want)})
 		}
 	}
-	out := risk.Answers{Checklist: map[string]bool{}, Impact: map[string]string{}, Exception63: a.Exception63,
-		ExceptionJustification: strings.TrimSpace(a.ExceptionJustification)}
+	// Stamped as the store will stamp them.
+	out := risk.Answers{ChecklistVersion: defs.Checklist.Version, Checklist: map[string]bool{},
+		ImpactVersion: defs.Impact.Version, Impact: map[string]string{},
+		Exception63: a.Exception63, ExceptionJustification: strings.TrimSpace(a.ExceptionJustification)}
 	known := map[string]bool{}
 	for _, q := range defs.Checklist.Questions() {
 		known[q.ID] = true

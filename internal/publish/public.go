@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -112,6 +111,20 @@ func (p *Public) Markdown(w http.ResponseWriter, r *http.Request) error {
 func (p *Public) factSheet(w http.ResponseWriter, r *http.Request, number int, asMarkdown bool) error {
 	ctx := r.Context()
 	lang := web.LangFrom(ctx)
+	// The page is kept under its address, so that a cached page is served without asking
+	// the database which entry and revision the slug names (three queries and a fact sheet
+	// decoded on every request). An address names another revision only after a
+	// publication, a rename or an unpublishing, and each of those invalidates the entry's
+	// pages, here and on every other instance (Coherence); so do published answers, which
+	// the latest fact sheet shows. The slug comes last: it is the one part a visitor types.
+	key := "fs|" + string(lang) + "|" + strconv.Itoa(number) + "|" + strconv.FormatBool(asMarkdown) + "|" + chi.URLParam(r, "slug")
+	if page, ok := p.cache.get(key); ok {
+		serveCached(w, r, page)
+		return nil
+	}
+	// Loaded before the database is read: a page built from what an invalidation has since
+	// overtaken is then served to this request only, never kept (see cachedAt).
+	gen := p.generation.Load()
 	rest := ""
 	if number > 0 {
 		rest = "/versions/" + strconv.Itoa(number)
@@ -132,12 +145,28 @@ func (p *Public) factSheet(w http.ResponseWriter, r *http.Request, number int, a
 	if err != nil {
 		return err
 	}
-	key := fmt.Sprintf("fs|%s|%s|%v|%d", rev.ID, lang, asMarkdown, number)
-	// Through cached: the latest fact sheet shows published questions and answers, which
-	// change without a new revision, so a page built before such a change must not be kept.
-	return p.cached(w, r, key, func(ctx context.Context) (*cachedPage, error) {
+	return p.cachedAt(w, r, key, gen, func(ctx context.Context) (*cachedPage, error) {
 		return p.buildFactSheet(ctx, alg, rev, lang, number, asMarkdown)
 	})
+}
+
+// cachedAt is cached (history.go) for a page whose data the caller began to read before
+// the call: gen is the generation loaded before that read. The page is kept only if no
+// invalidation came since, so a page resolved from a revision that a publication has just
+// replaced is never cached under the address, which would serve it until the next change.
+func (p *Public) cachedAt(w http.ResponseWriter, r *http.Request, key string, gen uint64, build func(context.Context) (*cachedPage, error)) error {
+	v, err, _ := p.builds.Do(key+"#"+strconv.FormatUint(gen, 10), func() (any, error) {
+		page, err := build(context.WithoutCancel(r.Context()))
+		if err == nil && p.generation.Load() == gen {
+			p.cache.put(key, page)
+		}
+		return page, err
+	})
+	if err != nil {
+		return err
+	}
+	serveCached(w, r, v.(*cachedPage))
+	return nil
 }
 
 func (p *Public) buildFactSheet(ctx context.Context, alg *algorithms.Algorithm, rev *algorithms.Revision, lang i18n.Lang, number int, asMarkdown bool) (*cachedPage, error) {

@@ -190,10 +190,12 @@ var (
 // newSearch returns the FROM and score of q. Arguments $1–$5 are the filters, in the order
 // of Filters; the text, when there is one, is $6.
 //
-// The matching entries are gathered first, as a union of two index scans, words (the GIN
-// index of the page language's tsvector) and resemblance (search_fuzzy, the trigram index),
-// and only then joined to their rows: a condition "words OR resemblance" on the rows
-// themselves would read every entry's large tsvector.
+// The entries that contain the words (websearch syntax: all words, "a phrase", or, -not)
+// match, found through the GIN index of the page language's tsvector. Only when no entry
+// contains them does resemblance count (search_fuzzy, the trigram index): the query is then
+// most likely misspelt, and comparing it with every entry that contains a common word would
+// cost far more than it adds. Matches are gathered by id first and only then joined to
+// their rows: a condition on the rows themselves would read every entry's large tsvector.
 func newSearch(q Query) search {
 	s := search{from: "search_documents d", score: "0"}
 	for _, f := range Filters {
@@ -210,13 +212,14 @@ func newSearch(q Query) search {
 	tsq := fmt.Sprintf("websearch_to_tsquery('%s', $6)", tsConfig[lang])
 	hits := fmt.Sprintf("SELECT algorithm_id, true AS words, 0::real AS sim FROM search_documents WHERE %s @@ %s", tsvColumn[lang], tsq)
 	if utf8.RuneCountInString(strings.Map(keepLetters, q.Text)) >= minFuzzyRunes {
-		hits += " UNION ALL SELECT algorithm_id, false, similarity FROM search_fuzzy($6)"
+		hits += fmt.Sprintf(` UNION ALL SELECT algorithm_id, false, similarity FROM search_fuzzy($6)
+			WHERE NOT EXISTS (SELECT FROM search_documents WHERE %s @@ %s)`, tsvColumn[lang], tsq)
 	}
 	s.from = `(SELECT algorithm_id, bool_or(words) AS words, max(sim) AS sim FROM (` + hits + `) AS u GROUP BY algorithm_id) AS m
 		JOIN search_documents d ON d.algorithm_id = m.algorithm_id`
-	// A word match ranks above any mere resemblance; among word matches, words in the name
-	// and short description rank first; a name that resembles the query helps.
-	s.score = fmt.Sprintf("(CASE WHEN m.words THEN 1 + ts_rank(%s, %s) ELSE 0 END + m.sim / 2)", titleColumn[lang], tsq)
+	// Among word matches, words in the name and short description rank first; among
+	// resemblances, the closest.
+	s.score = fmt.Sprintf("(CASE WHEN m.words THEN ts_rank(%s, %s) ELSE m.sim END)", titleColumn[lang], tsq)
 	return s
 }
 
@@ -281,6 +284,21 @@ type facetRow struct {
 	FacetCount
 }
 
+// pageSQL selects page q.Page of the entries s finds, in q's order.
+func pageSQL(s search, q Query) (string, []any) {
+	order := map[string]string{
+		SortRelevance: s.score + " DESC, d.published_at DESC",
+		SortChanged:   "d.published_at DESC",
+		SortName:      nameOrder[q.Lang],
+	}[q.Sort]
+	if order == "" {
+		order = "d.published_at DESC"
+	}
+	args := append(slices.Clip(s.args), PageSize, (q.Page-1)*PageSize)
+	return fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s, d.algorithm_id LIMIT $%d OFFSET $%d`,
+		hitColumns, s.from, filterSQL(""), order, len(args)-1, len(args)), args
+}
+
 // Search runs q: the total, the facet counts and the page asked for (the last page when
 // q.Page is beyond it).
 func (ix *Index) Search(ctx context.Context, q Query) (*Results, error) {
@@ -310,17 +328,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Results, error) {
 	if res.Total == 0 {
 		return res, nil
 	}
-	order := map[string]string{
-		SortRelevance: s.score + " DESC, d.published_at DESC",
-		SortChanged:   "d.published_at DESC",
-		SortName:      nameOrder[q.Lang],
-	}[q.Sort]
-	if order == "" {
-		order = "d.published_at DESC"
-	}
-	args := append(s.args, PageSize, (q.Page-1)*PageSize)
-	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s, d.algorithm_id LIMIT $%d OFFSET $%d`,
-		hitColumns, s.from, filterSQL(""), order, len(args)-1, len(args))
+	sql, args := pageSQL(s, q)
 	rows, err = ix.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("publish: search: %w", err)

@@ -448,27 +448,7 @@ func TestCatalogueOnTheRegister(t *testing.T) {
 			t.Errorf("@context: %s = %q, want %s", p, doc.Context[p], ns)
 		}
 	}
-	types := map[string]int{}
-	var downloads []string
-	for _, n := range doc.Graph {
-		for _, ty := range asStrings(n["@type"]) {
-			types[ty]++
-		}
-		for _, u := range asList(n["dcat:downloadURL"]) {
-			downloads = append(downloads, u.(map[string]any)["@id"].(string))
-		}
-		if _, ok := n["dct:modified"]; ok && slices.Contains(asStrings(n["@type"]), "dcat:Catalog") {
-			types["modified"]++
-		}
-	}
-	for _, ty := range []string{"dcat:Catalog", "dcat:Dataset", "dcat:DataService", "modified"} {
-		if types[ty] != 1 {
-			t.Errorf("%d nodes of %s, want 1", types[ty], ty)
-		}
-	}
-	if types["dcat:Distribution"] != 4 || len(downloads) != 4 {
-		t.Errorf("%d distributions with %d download URLs, want 4", types["dcat:Distribution"], len(downloads))
-	}
+	downloads := checkCatalogueGraph(t, doc.Graph)
 	ttl := c.get("/catalog.ttl")
 	expectStatus(t, ttl, http.StatusOK)
 	for _, u := range downloads {
@@ -488,6 +468,33 @@ func TestCatalogueOnTheRegister(t *testing.T) {
 	}
 	again := c.apiRequest(http.MethodGet, "/catalog.ttl", "", nil, "If-None-Match", ttl.Header.Get("ETag"))
 	expectStatus(t, again, http.StatusNotModified)
+}
+
+// checkCatalogueGraph checks the classes in the JSON-LD graph and returns the download URLs.
+func checkCatalogueGraph(t *testing.T, graph []map[string]any) []string {
+	t.Helper()
+	types := map[string]int{}
+	var downloads []string
+	for _, n := range graph {
+		for _, ty := range asStrings(n["@type"]) {
+			types[ty]++
+		}
+		for _, u := range asList(n["dcat:downloadURL"]) {
+			downloads = append(downloads, u.(map[string]any)["@id"].(string))
+		}
+		if _, ok := n["dct:modified"]; ok && slices.Contains(asStrings(n["@type"]), "dcat:Catalog") {
+			types["modified"]++
+		}
+	}
+	for _, ty := range []string{"dcat:Catalog", "dcat:Dataset", "dcat:DataService", "modified"} {
+		if types[ty] != 1 {
+			t.Errorf("%d nodes of %s, want 1", types[ty], ty)
+		}
+	}
+	if types["dcat:Distribution"] != 4 || len(downloads) != 4 {
+		t.Errorf("%d distributions with %d download URLs, want 4", types["dcat:Distribution"], len(downloads))
+	}
+	return downloads
 }
 
 func asList(v any) []any {
