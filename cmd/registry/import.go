@@ -63,11 +63,11 @@ func importCommand(ctx context.Context, env environment, args []string) error {
 	fmt.Fprintf(env.stdout, "%s: %d %s from a %s (%s), owned by %s\n", file, len(imp.Drafts),
 		plural(len(imp.Drafts), "draft", "drafts"), imp.Source, imp.Format, by.Email)
 	created, err := imp.Create(ctx, algorithms.NewStore(d.pool, defs), by)
+	if err != nil {
+		return fmt.Errorf("nothing imported: %w", explain(err))
+	}
 	for _, c := range created {
 		printCreated(env.stdout, c)
-	}
-	if err != nil {
-		return fmt.Errorf("import stopped after %d of %d drafts: %w", len(created), len(imp.Drafts), err)
 	}
 	return nil
 }

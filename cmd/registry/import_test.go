@@ -328,4 +328,3 @@ func TestImportRefused(t *testing.T) {
 		t.Errorf("after importing one file twice the slugs are %v, want primer and primer-2", slugs)
 	}
 }
-

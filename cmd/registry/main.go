@@ -46,6 +46,7 @@ commands:
   seed --demo | --scale N [--owner EMAIL]    demo content / N synthetic published entries, without serving
   export --format json|ndjson|csv|eurocities [--out F] [--versions all]   the public export
   import FILE [--owner EMAIL]                drafts from a native or Eurocities export, or a Hugging Face model card
+  site DIR [--base-url URL]                  the public site as static files, for any web server or CDN
   log verify [--url URL] [--key KEY]         check the transparency log and every published fact sheet against it
   version                                    print the version
 
@@ -77,6 +78,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return exportCommand(ctx, env, args[1:])
 	case "import":
 		return importCommand(ctx, env, args[1:])
+	case "site":
+		return siteCommand(ctx, env, args[1:])
 	case "log":
 		return logCommand(ctx, env, args[1:])
 	case "version":

@@ -59,49 +59,84 @@ func (s *Store) CreateWithSlug(ctx context.Context, by Actor, sheet FactSheet, s
 
 // create registers the algorithm, its owner and revision 1 in one transaction.
 func (s *Store) create(ctx context.Context, by Actor, sheet FactSheet, answers risk.Answers, slug string) (*Algorithm, *Revision, error) {
-	sheet.normalise()
-	if err := sheet.Validate(); err != nil {
+	algs, err := s.CreateDrafts(ctx, by, []NewDraft{{Sheet: sheet, Answers: answers, Slug: slug}})
+	if err != nil {
 		return nil, nil, err
 	}
-	name := sheet.Name[sheet.Lang]
-	if name == "" {
-		return nil, nil, apperr.InvalidFields("Please correct the errors below.",
-			map[string]string{"name": "Fill in this field in the original language."})
+	rev, err := s.Latest(ctx, algs[0].ID)
+	return algs[0], rev, err
+}
+
+// NewDraft is an entry to create: its fact sheet, risk answers and preferred slug (empty:
+// made from the name).
+type NewDraft struct {
+	Sheet   FactSheet
+	Answers risk.Answers
+	Slug    string
+}
+
+// CreateDrafts registers several entries owned by by in ONE transaction: all or none (an
+// import). Each sheet may be incomplete but must be well-formed and named in its original
+// language; the first that is not is returned as an Invalid error and nothing is created.
+func (s *Store) CreateDrafts(ctx context.Context, by Actor, drafts []NewDraft) ([]*Algorithm, error) {
+	for i := range drafts {
+		d := &drafts[i]
+		d.Sheet.normalise()
+		if err := d.Sheet.Validate(); err != nil {
+			return nil, err
+		}
+		if d.Sheet.Name[d.Sheet.Lang] == "" {
+			return nil, apperr.InvalidFields("Please correct the errors below.",
+				map[string]string{"name": "Fill in this field in the original language."})
+		}
 	}
-	var algID, revID string
+	ids := make([]string, len(drafts))
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		base := Slugify(slug)
-		if slug == "" {
-			base = Slugify(name)
+		for i, d := range drafts {
+			var err error
+			if ids[i], err = s.insertEntry(ctx, tx, by, d); err != nil {
+				return err
+			}
 		}
-		slug, err := uniqueSlug(ctx, tx, base)
-		if err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO algorithms (slug, created_by) VALUES ($1, $2) RETURNING id`,
-			slug, by.UserID).Scan(&algID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO algorithm_slugs (slug, algorithm_id) VALUES ($1, $2)`, slug, algID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO algorithm_owners (algorithm_id, user_id) VALUES ($1, $2)`, algID, by.UserID); err != nil {
-			return err
-		}
-		if revID, err = s.insertRevision(ctx, tx, algID, 1, sheet, answers, by); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, by.event(AuditCreated, "algorithm:"+algID, map[string]any{"slug": slug}))
+		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("algorithms: create: %w", err)
+		return nil, fmt.Errorf("algorithms: create: %w", err)
 	}
-	alg, err := s.Algorithm(ctx, algID)
+	out := make([]*Algorithm, len(ids))
+	for i, id := range ids {
+		if out[i], err = s.Algorithm(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// insertEntry writes one new entry with revision 1 as a draft, and its audit event.
+func (s *Store) insertEntry(ctx context.Context, tx pgx.Tx, by Actor, d NewDraft) (string, error) {
+	base := Slugify(d.Slug)
+	if d.Slug == "" {
+		base = Slugify(d.Sheet.Name[d.Sheet.Lang])
+	}
+	slug, err := uniqueSlug(ctx, tx, base)
 	if err != nil {
-		return nil, nil, err
+		return "", err
 	}
-	rev, err := s.Revision(ctx, revID)
-	return alg, rev, err
+	var algID string
+	if err := tx.QueryRow(ctx, `INSERT INTO algorithms (slug, created_by) VALUES ($1, $2) RETURNING id`,
+		slug, by.UserID).Scan(&algID); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO algorithm_slugs (slug, algorithm_id) VALUES ($1, $2)`, slug, algID); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO algorithm_owners (algorithm_id, user_id) VALUES ($1, $2)`, algID, by.UserID); err != nil {
+		return "", err
+	}
+	if _, err := s.insertRevision(ctx, tx, algID, 1, d.Sheet, d.Answers, by); err != nil {
+		return "", err
+	}
+	return algID, audit.Record(ctx, tx, by.event(AuditCreated, "algorithm:"+algID, map[string]any{"slug": slug}))
 }
 
 // uniqueSlug returns base, or base-2, base-3… whichever no algorithm has ever used.

@@ -46,6 +46,8 @@ type Draft struct {
 	Skipped []Skipped
 	// Notes list what was imported on an assumption the author should check.
 	Notes []Skipped
+	// uuid is the entry's identifier in the register that exported it, when the file says.
+	uuid string
 }
 
 // Skipped is one field of the file (a JSON key, a CSV column, a front-matter key or a
@@ -104,6 +106,9 @@ func Parse(name string, data []byte, defs *risk.Definitions) (*Import, error) {
 	if len(imp.Drafts) == 0 {
 		return nil, errors.New("the file holds no entries")
 	}
+	if err := oneRevisionEach(imp.Drafts); err != nil {
+		return nil, err
+	}
 	for _, d := range imp.Drafts {
 		if err := d.finish(defs); err != nil {
 			return nil, fmt.Errorf("%s: %w", d.Source, err)
@@ -112,10 +117,25 @@ func Parse(name string, data []byte, defs *risk.Definitions) (*Import, error) {
 	return imp, nil
 }
 
+// oneRevisionEach refuses an export of every published revision (--versions all): each
+// revision would become an entry of its own.
+func oneRevisionEach(drafts []*Draft) error {
+	seen := map[string]string{}
+	for _, d := range drafts {
+		if d.uuid == "" {
+			continue
+		}
+		if first, ok := seen[d.uuid]; ok {
+			return fmt.Errorf("%s: another revision of the entry in %s: import an export of the latest revisions (without --versions all)", d.Source, first)
+		}
+		seen[d.uuid] = d.Source
+	}
+	return nil
+}
+
 // DraftStore creates drafts; *algorithms.Store is the real one.
 type DraftStore interface {
-	CreateWithSlug(ctx context.Context, by algorithms.Actor, sheet algorithms.FactSheet, slug string) (*algorithms.Algorithm, *algorithms.Revision, error)
-	SaveRisk(ctx context.Context, revID string, version int, answers risk.Answers, by algorithms.Actor) (*algorithms.Revision, error)
+	CreateDrafts(ctx context.Context, by algorithms.Actor, drafts []algorithms.NewDraft) ([]*algorithms.Algorithm, error)
 }
 
 // Created is a draft Create made.
@@ -125,22 +145,23 @@ type Created struct {
 	Slug        string // as the register gave it: the file's slug, or that slug made unique
 }
 
-// Create registers every draft of the import, owned by by, in file order, and returns them.
-// Parse has already checked everything the store checks, so a failure here is the
-// database's; the drafts created before it are returned with the error.
+// Create registers every draft of the import, owned by by, in file order, in one
+// transaction: all of them or, on any failure, none.
 func (imp *Import) Create(ctx context.Context, store DraftStore, by algorithms.Actor) ([]Created, error) {
-	var out []Created
-	for _, d := range imp.Drafts {
-		alg, rev, err := store.CreateWithSlug(ctx, by, d.Sheet, d.Slug)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", d.Source, err)
-		}
-		out = append(out, Created{Draft: d, AlgorithmID: alg.ID, Slug: alg.Slug})
+	drafts := make([]algorithms.NewDraft, len(imp.Drafts))
+	for i, d := range imp.Drafts {
+		drafts[i] = algorithms.NewDraft{Sheet: d.Sheet, Slug: d.Slug}
 		if d.Answers != nil {
-			if _, err := store.SaveRisk(ctx, rev.ID, rev.Version, *d.Answers, by); err != nil {
-				return out, fmt.Errorf("%s: risk assessment: %w", d.Source, err)
-			}
+			drafts[i].Answers = *d.Answers
 		}
+	}
+	algs, err := store.CreateDrafts(ctx, by, drafts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Created, len(algs))
+	for i, alg := range algs {
+		out[i] = Created{Draft: imp.Drafts[i], AlgorithmID: alg.ID, Slug: alg.Slug}
 	}
 	return out, nil
 }

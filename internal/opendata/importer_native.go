@@ -147,6 +147,9 @@ func nativeDraft(where string, fields map[string]json.RawMessage) *Draft {
 	d := &Draft{Source: where}
 	for _, key := range sortedKeys(fields) {
 		raw := fields[key]
+		if key == "uuid" {
+			_ = json.Unmarshal(raw, &d.uuid) // only to tell revisions of one entry apart
+		}
 		if reason, ok := nativeSystem[key]; ok {
 			d.Skipped = append(d.Skipped, Skipped{key, reason})
 			continue
@@ -234,6 +237,9 @@ func nativeRow(where string, header, row []string) *Draft {
 		cell := row[j]
 		if strings.TrimSpace(cell) == "" {
 			continue
+		}
+		if name == "uuid" {
+			d.uuid = cell
 		}
 		if reason, ok := nativeSystem[name]; ok {
 			d.Skipped = append(d.Skipped, Skipped{name, reason})

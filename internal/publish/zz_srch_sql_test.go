@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/civictech/registry/internal/i18n"
@@ -16,12 +17,18 @@ func TestZZPrintSQL(t *testing.T) {
 	v, _ := url.ParseQuery(os.Getenv("SRCH_SQL"))
 	q := ParseQuery(v, i18n.Lang(os.Getenv("SRCH_LANG")))
 	s := newSearch(q)
+	sql, args := facetSQL(s), s.args
 	if os.Getenv("SRCH_PAGE") != "" {
-		sql, args := pageSQL(s, q)
-		fmt.Println(sql + ";")
-		fmt.Printf("--ARGS %q\n", args)
-		return
+		sql, args = pageSQL(s, q)
 	}
-	fmt.Println(facetSQL(s) + ";")
-	fmt.Printf("--ARGS %q\n", s.args)
+	for i := len(args); i >= 1; i-- {
+		lit := fmt.Sprint(args[i-1])
+		if str, ok := args[i-1].(string); ok {
+			lit = "'" + strings.ReplaceAll(str, "'", "''") + "'"
+		}
+		sql = strings.ReplaceAll(sql, fmt.Sprintf("$%d", i), lit)
+	}
+	fmt.Println("--BEGIN")
+	fmt.Println(sql + ";")
+	fmt.Println("--END")
 }
