@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/registry
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test fmt-check vet staticcheck unit bench clean
+.PHONY: run build test deps fmt-check vet staticcheck unit bench clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/registry
@@ -25,8 +25,16 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-unit:
+unit: deps
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## deps: the npm package the accessibility test runs in the browser (axe-core, pinned in
+## tools/a11y/package-lock.json); installed again only when the lock file changes
+deps: tools/a11y/node_modules/.package-lock.json
+
+tools/a11y/node_modules/.package-lock.json: tools/a11y/package-lock.json
+	cd tools/a11y && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
