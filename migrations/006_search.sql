@@ -71,8 +71,9 @@ CREATE INDEX search_documents_name_es ON search_documents ((name_es COLLATE "es-
 CREATE INDEX search_documents_name_en ON search_documents ((name_en COLLATE "en-x-icu"), algorithm_id);
 -- Facet counts without a query read this index alone (an index-only scan), not the rows.
 CREATE INDEX search_documents_facets ON search_documents (risk_category, status, type, domain, department);
--- Written only by the triggers below, which run as the application role.
-REVOKE TRUNCATE ON search_documents FROM registry_app;
+-- Only the triggers below write it (as the schema owner: SECURITY DEFINER), so that the
+-- application cannot put into the public index anything but what was published.
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON search_documents FROM registry_app;
 
 -- search_text returns a language map's text in lang, else in the original language.
 CREATE FUNCTION search_text(map jsonb, lang text, original text) RETURNS text
@@ -144,7 +145,7 @@ $$;
 -- entry, so that a publication and a concurrent unpublish are serialised and the later one
 -- sees the earlier one's outcome: an unpublished entry never lingers in the index.
 CREATE FUNCTION search_refresh(alg uuid) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     rev record;
     s   jsonb; -- the fact sheet, detoasted once rather than at every use
@@ -184,7 +185,7 @@ END
 $$;
 
 CREATE FUNCTION search_on_revision() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM search_refresh(NEW.algorithm_id);
     RETURN NULL;
@@ -197,7 +198,7 @@ CREATE TRIGGER search_on_publication AFTER INSERT OR UPDATE OF state ON revision
     FOR EACH ROW WHEN (NEW.state = 'published') EXECUTE FUNCTION search_on_revision();
 
 CREATE FUNCTION search_on_algorithm() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF NEW.unpublished_at IS DISTINCT FROM OLD.unpublished_at THEN
         PERFORM search_refresh(NEW.id);

@@ -112,6 +112,11 @@ func (q Query) Filter(name string) string {
 	return ""
 }
 
+// Filtered reports whether any filter is set.
+func (q Query) Filtered() bool {
+	return slices.ContainsFunc(Filters, func(f string) bool { return q.Filter(f) != "" })
+}
+
 // Values returns the address parameters of q, without the defaults, so that every page of a
 // search has one address.
 func (q Query) Values() url.Values {
@@ -230,28 +235,28 @@ func keepLetters(r rune) rune {
 	return -1
 }
 
+// filterColumns are the columns of search_documents that the filters compare.
+var filterColumns = map[string]string{"domain": "domain", "department": "department", "risk": "risk_category",
+	"status": "status", "type": "type"}
+
 // filterSQL is the condition of every filter but the one named except ("" for all).
 func filterSQL(except string) string {
-	cols := map[string]string{"domain": "domain", "department": "department", "risk": "risk_category",
-		"status": "status", "type": "type"}
 	var conds []string
 	for i, f := range Filters {
 		if f != except {
-			conds = append(conds, fmt.Sprintf("($%d = '' OR %s = $%d)", i+1, cols[f], i+1))
+			conds = append(conds, fmt.Sprintf("($%d = '' OR %s = $%d)", i+1, filterColumns[f], i+1))
 		}
 	}
 	return strings.Join(conds, " AND ")
 }
 
 // facetSQL counts, for each filter, the values among the matching entries that meet the
-// other filters; the row (”, ”, n) is the total that meets them all.
+// other filters. The row whose facet is empty holds the total that meets them all.
 func facetSQL(s search) string {
-	cols := map[string]string{"domain": "domain", "department": "department", "risk": "risk_category",
-		"status": "status", "type": "type"}
 	parts := []string{"SELECT '', '', count(*) FROM f WHERE " + filterSQL("")}
 	for _, f := range Filters {
-		parts = append(parts, fmt.Sprintf("SELECT '%s', %s, count(*) FROM f WHERE %s GROUP BY %s",
-			f, cols[f], filterSQL(f), cols[f]))
+		col := filterColumns[f]
+		parts = append(parts, fmt.Sprintf("SELECT '%s', %s, count(*) FROM f WHERE %s GROUP BY %s", f, col, filterSQL(f), col))
 	}
 	return `WITH f AS MATERIALIZED (SELECT d.domain, d.department, d.risk_category, d.status, d.type FROM ` + s.from + `)
 	SELECT facet, value, n FROM (` + strings.Join(parts, "\nUNION ALL ") + `) AS u (facet, value, n)
@@ -346,7 +351,8 @@ type Overview struct {
 	Latest []Hit        // the most recently changed entries, newest first
 }
 
-// Overview counts the public entries and returns the n most recently changed ones.
+// Overview counts the public entries and returns the n most recently changed ones: each
+// entry once, with its latest publication (a new entry, an update or a retirement).
 func (ix *Index) Overview(ctx context.Context, n int) (*Overview, error) {
 	o := &Overview{}
 	rows, err := ix.db.Query(ctx, `SELECT risk_category, count(*) FROM search_documents GROUP BY risk_category`)

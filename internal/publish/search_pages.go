@@ -111,27 +111,55 @@ type indexView struct {
 	EmptyRegister bool
 }
 
+// cachedIndexPages is how many pages of the unfiltered list (in each language and order)
+// are kept in the page cache: the index's landing pages, read far more than the rest.
+// Searches and filtered lists are not cached, so that no one can fill the cache with them.
+const cachedIndexPages = 10
+
 // Index serves the register's index: full-text search, filters with counts, orders and
 // pages, as a plain GET form that needs no JavaScript.
 func (p *Public) Index(w http.ResponseWriter, r *http.Request) error {
-	lang := web.LangFrom(r.Context())
-	res, err := p.Search.Search(r.Context(), ParseQuery(r.URL.Query(), lang))
+	q := ParseQuery(r.URL.Query(), web.LangFrom(r.Context()))
+	if q.Text == "" && !q.Filtered() && q.Page <= cachedIndexPages {
+		return p.cached(w, r, "index|"+string(q.Lang)+"|"+q.Encode(), func(ctx context.Context) (*cachedPage, error) {
+			body, err := p.indexPage(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			return newPage("", body, "text/html; charset=utf-8", time.Now()), nil
+		})
+	}
+	body, err := p.indexPage(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	v := p.indexView(r, res)
-	title := p.rd.T(r, "Algorithms")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(body)
+	return err
+}
+
+// indexPage renders the index page of q. Like every public page it is the same for
+// everyone: no session, no flash message.
+func (p *Public) indexPage(ctx context.Context, q Query) ([]byte, error) {
+	res, err := p.Search.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t := p.pages.translator(q.Lang)
+	v := newIndexView(t, res)
+	title := t("Algorithms")
 	if v.Q != "" {
-		title = p.rd.T(r, "Search: %s", v.Q)
+		title = t("Search: %s", v.Q)
 	}
 	rest := "/algorithms"
 	if qs := res.Query.Encode(); qs != "" {
 		rest += "?" + qs
 	}
-	return p.rd.Render(w, r, http.StatusOK, "public/index", web.Page{Title: title, Data: v, Alternates: alternates(rest)})
+	return p.rd.PageBytes(q.Lang, "public/index", web.Page{Title: title, Data: v, Alternates: alternates(rest)})
 }
 
-func (p *Public) indexView(r *http.Request, res *Results) indexView {
+func newIndexView(t Translator, res *Results) indexView {
 	q, lang := res.Query, res.Query.Lang
 	v := indexView{Q: q.Text, Sort: q.Sort, Total: res.Total, Page: q.Page, Pages: res.Pages,
 		Base: "/" + string(lang) + "/algorithms"}
@@ -148,15 +176,15 @@ func (p *Public) indexView(r *http.Request, res *Results) indexView {
 	}
 	for _, s := range []string{SortRelevance, SortChanged, SortName} {
 		if s != SortRelevance || q.Text != "" {
-			v.Sorts = append(v.Sorts, option{Value: s, Label: p.rd.T(r, sortLabels[s]), Selected: s == q.Sort})
+			v.Sorts = append(v.Sorts, option{Value: s, Label: t(sortLabels[s]), Selected: s == q.Sort})
 		}
 	}
 	for _, f := range Filters {
-		fv := filterView{Name: f, Label: p.rd.T(r, filterLabels[f]), Value: q.Filter(f)}
+		fv := filterView{Name: f, Label: t(filterLabels[f]), Value: q.Filter(f)}
 		for _, c := range facetOrder(f, res.Facets[f], fv.Value) {
 			label := c.Value
 			if f != "department" {
-				label = p.rd.T(r, c.Value)
+				label = t(c.Value)
 			}
 			fv.Options = append(fv.Options, option{Value: c.Value, Label: label, Count: c.Count, Selected: c.Value == fv.Value})
 		}
