@@ -32,7 +32,7 @@ func (s *Store) lockEditable(ctx context.Context, tx pgx.Tx, revID string, versi
 		return nil, apperr.New(apperr.NotFound, "No such revision.")
 	}
 	if !rev.Editable() {
-		return nil, apperr.New(apperr.Conflict, "This revision can no longer be edited: it has been submitted or decided.")
+		return nil, errNotEditable
 	}
 	if rev.Version != version {
 		return nil, &StaleError{Current: rev}

@@ -147,18 +147,31 @@ func (h *Handlers) renderOverview(w http.ResponseWriter, r *http.Request, status
 	return h.rd.Render(w, r, status, "workspace/overview", web.Page{Title: title, Data: d})
 }
 
-// EditSection shows one section's form, its free text in language tl.
-func (h *Handlers) EditSection(w http.ResponseWriter, r *http.Request) error {
+// editableSection loads the entry and section named in the address, for its owner: NotFound
+// otherwise, errNotEditable when the revision can no longer be changed.
+func (h *Handlers) editableSection(r *http.Request) (*Algorithm, *Revision, string, error) {
 	alg, rev, err := h.owned(r)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	section := chi.URLParam(r, "section")
 	if !slices.Contains(Sections, section) {
-		return apperr.New(apperr.NotFound, "")
+		return nil, nil, "", apperr.New(apperr.NotFound, "")
 	}
 	if !rev.Editable() {
+		return alg, rev, section, errNotEditable
+	}
+	return alg, rev, section, nil
+}
+
+// EditSection shows one section's form, its free text in language tl.
+func (h *Handlers) EditSection(w http.ResponseWriter, r *http.Request) error {
+	alg, rev, section, err := h.editableSection(r)
+	if errors.Is(err, errNotEditable) {
 		return h.rd.Redirect(w, r, "/workspace/"+alg.ID, "This revision can no longer be edited: it has been submitted or decided.")
+	}
+	if err != nil {
+		return err
 	}
 	tl := r.URL.Query().Get("tl")
 	if !slices.Contains(Languages, tl) {
@@ -182,16 +195,12 @@ func cloneSheet(fs FactSheet) FactSheet {
 // SaveSection saves one section. Invalid answers come back with messages at each field and
 // nothing saved; an edit made on a stale copy shows the conflict page.
 func (h *Handlers) SaveSection(w http.ResponseWriter, r *http.Request) error {
-	alg, rev, err := h.owned(r)
+	alg, rev, section, err := h.editableSection(r)
+	if errors.Is(err, errNotEditable) {
+		return h.rd.Redirect(w, r, "/workspace/"+alg.ID, "This revision can no longer be edited: it has been submitted or decided.")
+	}
 	if err != nil {
 		return err
-	}
-	section := chi.URLParam(r, "section")
-	if !slices.Contains(Sections, section) {
-		return apperr.New(apperr.NotFound, "")
-	}
-	if !rev.Editable() {
-		return h.rd.Redirect(w, r, "/workspace/"+alg.ID, "This revision can no longer be edited: it has been submitted or decided.")
 	}
 	form, err := web.ParseForm(r)
 	if err != nil {
