@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/civictech/registry/internal/algorithms"
 	"github.com/civictech/registry/internal/algorithms/risk"
@@ -51,9 +53,23 @@ func exportCommand(ctx context.Context, env environment, args []string) error {
 	store := algorithms.NewStore(d.pool, defs)
 	opts := opendata.Options{AllVersions: *versions == "all"}
 	if *out == "" {
-		return opendata.Export(ctx, store, env.stdout, format, opts)
+		return exportToStdout(ctx, store, env.stdout, format, opts)
 	}
 	return exportToFile(ctx, store, *out, format, opts)
+}
+
+// exportToStdout writes the export to standard output. A reader that stops early, as in
+// `registry export --format csv | head`, is not an error; and the write must fail rather
+// than SIGPIPE kill the process, which would leave the private database server running.
+func exportToStdout(ctx context.Context, store *algorithms.Store, w io.Writer, format opendata.Format, opts opendata.Options) error {
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
+	err := opendata.Export(ctx, store, w, format, opts)
+	if errors.Is(err, syscall.EPIPE) {
+		return nil
+	}
+	return err
 }
 
 // exportToFile writes the export to path. A regular file that could not be written to the

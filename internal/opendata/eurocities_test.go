@@ -153,108 +153,113 @@ func propertyOrder(t *testing.T, raw []byte) []string {
 	return names
 }
 
-// TestProject checks the mapping rules on one record.
-func TestProject(t *testing.T) {
-	sch := compileSchema(t)
-	validate := func(t *testing.T, e *opendata.EurocitiesEntry) map[string]any {
-		t.Helper()
-		b, _ := json.Marshal(e)
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sch.Validate(v); err != nil {
-			t.Errorf("projection does not meet the schema: %v", err)
-		}
-		return v.(map[string]any)
+// validProjection validates e against the schema and returns it as decoded JSON.
+func validProjection(t *testing.T, sch *jsonschema.Schema, e *opendata.EurocitiesEntry) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(e)
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
 	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("projection does not meet the schema: %v", err)
+	}
+	return v.(map[string]any)
+}
 
-	t.Run("original language, defaults, optional fields left out", func(t *testing.T) {
-		rec := sampleRecord()
-		rec.Lang = "es"
-		rec.Name = algorithms.Text{"ca": "Nom", "es": "Nombre"}
-		rec.Goal = algorithms.Text{"ca": "Només en català"} // no Spanish: the original is missing
-		rec.RevisionDate, rec.Remark, rec.Website, rec.ContactName = "", nil, "", ""
-		rec.LastChangeDate = "2024-02-29"
-		e := validate(t, opendata.Project(rec))
-		want := map[string]any{"name": "Nombre", "goal": "Només en català", "country": "España", "lang": "es",
-			"revision_date": "2025-03-01", "standard_version": "0.3.1"}
-		for k, v := range want {
-			if e[k] != v {
-				t.Errorf("%s = %v, want %v", k, e[k], v)
-			}
+// TestProjectLanguageAndDefaults: text in the original language (another only when it is
+// missing there), the system's defaults, and empty optional attributes left out.
+func TestProjectLanguageAndDefaults(t *testing.T) {
+	rec := sampleRecord()
+	rec.Lang = "es"
+	rec.Name = algorithms.Text{"ca": "Nom", "es": "Nombre"}
+	rec.Goal = algorithms.Text{"ca": "Només en català"} // no Spanish: the original is missing
+	rec.RevisionDate, rec.Remark, rec.Website, rec.ContactName = "", nil, "", ""
+	rec.LastChangeDate = "2024-02-29"
+	e := validProjection(t, compileSchema(t), opendata.Project(rec))
+	want := map[string]any{"name": "Nombre", "goal": "Només en català", "country": "España", "lang": "es",
+		"revision_date": "2025-03-01", "standard_version": "0.3.1"}
+	for k, v := range want {
+		if e[k] != v {
+			t.Errorf("%s = %v, want %v", k, e[k], v)
 		}
-		for _, k := range []string{"remark", "website", "contact_name"} {
-			if _, ok := e[k]; ok {
-				t.Errorf("empty optional %s was sent", k)
-			}
+	}
+	for _, k := range []string{"remark", "website", "contact_name"} {
+		if _, ok := e[k]; ok {
+			t.Errorf("empty optional %s was sent", k)
 		}
-	})
+	}
+}
 
-	t.Run("the schema refuses what the standard refuses", func(t *testing.T) {
-		for name, spoil := range map[string]func(*opendata.EurocitiesEntry){
-			"ftp address":       func(e *opendata.EurocitiesEntry) { e.Website = "ftp://example.org/x" },
-			"missing name":      func(e *opendata.EurocitiesEntry) { e.Name = "" },
-			"unknown domain":    func(e *opendata.EurocitiesEntry) { e.Domain = "sports" },
-			"bad date":          func(e *opendata.EurocitiesEntry) { e.RevisionDate = "31/12/2026" },
-			"bad e-mail":        func(e *opendata.EurocitiesEntry) { e.ContactEmail = "nobody" },
-			"other version":     func(e *opendata.EurocitiesEntry) { e.StandardVersion = "0.3" },
-			"short description": func(e *opendata.EurocitiesEntry) { e.Description = "Too short." },
-		} {
-			e := opendata.Project(sampleRecord())
-			spoil(e)
-			b, _ := json.Marshal(e)
-			v, _ := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-			if err := sch.Validate(v); err == nil {
-				t.Errorf("%s: accepted", name)
-			}
+// TestSchemaRefuses: the schema is strict enough to catch a broken projection.
+func TestSchemaRefuses(t *testing.T) {
+	sch := compileSchema(t)
+	for name, spoil := range map[string]func(*opendata.EurocitiesEntry){
+		"ftp address":       func(e *opendata.EurocitiesEntry) { e.Website = "ftp://example.org/x" },
+		"missing name":      func(e *opendata.EurocitiesEntry) { e.Name = "" },
+		"unknown domain":    func(e *opendata.EurocitiesEntry) { e.Domain = "sports" },
+		"bad date":          func(e *opendata.EurocitiesEntry) { e.RevisionDate = "31/12/2026" },
+		"bad e-mail":        func(e *opendata.EurocitiesEntry) { e.ContactEmail = "nobody" },
+		"other version":     func(e *opendata.EurocitiesEntry) { e.StandardVersion = "0.3" },
+		"short description": func(e *opendata.EurocitiesEntry) { e.Description = "Too short." },
+	} {
+		e := opendata.Project(sampleRecord())
+		spoil(e)
+		b, _ := json.Marshal(e)
+		v, _ := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err := sch.Validate(v); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
-		var extra map[string]any
-		b, _ := json.Marshal(opendata.Project(sampleRecord()))
-		_ = json.Unmarshal(b, &extra)
-		extra["organization_id"] = "L01080193"
-		if err := sch.Validate(extra); err == nil {
-			t.Error("an attribute outside the standard was accepted")
-		}
-	})
+	}
+	var extra map[string]any
+	b, _ := json.Marshal(opendata.Project(sampleRecord()))
+	_ = json.Unmarshal(b, &extra)
+	extra["organization_id"] = "L01080193"
+	if err := sch.Validate(extra); err == nil {
+		t.Error("an attribute outside the standard was accepted")
+	}
+}
 
-	t.Run("impact assessments", func(t *testing.T) {
-		rec := sampleRecord()
-		rec.ImpactAssessments = []algorithms.ImpactAssessment{
-			{Kind: "FRIA", Done: true, Summary: algorithms.Text{"ca": "Drets revisats."}, URL: "https://example.org/fria"},
-			{Kind: "DPIA", Done: false, ReasonNotDone: algorithms.Text{"ca": "Sense dades personals."}},
-		}
-		e := opendata.Project(rec)
-		if e.DPIADescription != "Sense dades personals." || e.DPIAURL != "" {
-			t.Errorf("DPIA = %q %q", e.DPIADescription, e.DPIAURL)
-		}
-		if e.AIADescription != "FRIA: Drets revisats." || e.AIAURL != "https://example.org/fria" {
-			t.Errorf("AIA from FRIA = %q %q", e.AIADescription, e.AIAURL)
-		}
-		rec.ImpactAssessments = append(rec.ImpactAssessments, algorithms.ImpactAssessment{Kind: "AIA", Done: true,
-			Summary: algorithms.Text{"ca": "AIIA feta."}, URL: "https://example.org/aia"})
-		if e := opendata.Project(rec); e.AIADescription != "AIIA feta." || e.AIAURL != "https://example.org/aia" {
-			t.Errorf("AIA = %q %q", e.AIADescription, e.AIAURL)
-		}
-		validate(t, opendata.Project(rec))
-	})
+// TestProjectAssessments: DPIA_* and AIA_* come from the impact assessments, a FRIA
+// standing in for an AIA.
+func TestProjectAssessments(t *testing.T) {
+	rec := sampleRecord()
+	rec.ImpactAssessments = []algorithms.ImpactAssessment{
+		{Kind: "FRIA", Done: true, Summary: algorithms.Text{"ca": "Drets revisats."}, URL: "https://example.org/fria"},
+		{Kind: "DPIA", Done: false, ReasonNotDone: algorithms.Text{"ca": "Sense dades personals."}},
+	}
+	e := opendata.Project(rec)
+	if e.DPIADescription != "Sense dades personals." || e.DPIAURL != "" {
+		t.Errorf("DPIA = %q %q", e.DPIADescription, e.DPIAURL)
+	}
+	if e.AIADescription != "FRIA: Drets revisats." || e.AIAURL != "https://example.org/fria" {
+		t.Errorf("AIA from FRIA = %q %q", e.AIADescription, e.AIAURL)
+	}
+	rec.ImpactAssessments = append(rec.ImpactAssessments, algorithms.ImpactAssessment{Kind: "AIA", Done: true,
+		Summary: algorithms.Text{"ca": "AIIA feta."}, URL: "https://example.org/aia"})
+	if e := opendata.Project(rec); e.AIADescription != "AIIA feta." || e.AIAURL != "https://example.org/aia" {
+		t.Errorf("AIA = %q %q", e.AIADescription, e.AIAURL)
+	}
+	validProjection(t, compileSchema(t), opendata.Project(rec))
+}
 
-	t.Run("folded fields and retirement", func(t *testing.T) {
-		rec := sampleRecord()
-		rec.Risks = algorithms.Text{"ca": "Biaix."}
-		rec.Mitigations = algorithms.Text{"ca": "Revisió humana."}
-		rec.Remark = nil
-		rec.EndReason = algorithms.Text{"ca": "Substituït."}
-		rec.Status, rec.Retired = "operational", true
-		rec.Keywords = []string{"energia", "ajuts"}
-		e := validate(t, opendata.Project(rec))
-		if e["risks"] != "Biaix.\n\nMesures de mitigació:\n\nRevisió humana." {
-			t.Errorf("risks = %q", e["risks"])
-		}
-		if e["remark"] != "Motiu de la retirada:\n\nSubstituït." || e["status"] != "retired" || e["keywords"] != "energia, ajuts" {
-			t.Errorf("remark %q, status %q, keywords %q", e["remark"], e["status"], e["keywords"])
-		}
-	})
+// TestProjectFolds: fields the standard lacks are folded where its descriptions ask for
+// them; a retired entry is "retired"; keywords become one string.
+func TestProjectFolds(t *testing.T) {
+	rec := sampleRecord()
+	rec.Risks = algorithms.Text{"ca": "Biaix."}
+	rec.Mitigations = algorithms.Text{"ca": "Revisió humana."}
+	rec.Remark = nil
+	rec.EndReason = algorithms.Text{"ca": "Substituït."}
+	rec.Status, rec.Retired = "operational", true
+	rec.Keywords = []string{"energia", "ajuts"}
+	e := validProjection(t, compileSchema(t), opendata.Project(rec))
+	if e["risks"] != "Biaix.\n\nMesures de mitigació:\n\nRevisió humana." {
+		t.Errorf("risks = %q", e["risks"])
+	}
+	if e["remark"] != "Motiu de la retirada:\n\nSubstituït." || e["status"] != "retired" || e["keywords"] != "energia, ajuts" {
+		t.Errorf("remark %q, status %q, keywords %q", e["remark"], e["status"], e["keywords"])
+	}
 }
 
 // sampleRecord is a published record built from the first demo entry.

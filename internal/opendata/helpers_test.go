@@ -34,7 +34,6 @@ type register struct {
 
 func newRegister(t *testing.T) *register {
 	t.Helper()
-	ctx := context.Background()
 	pool, _ := pgtest.NewDatabase(t)
 	defs, err := risk.Load()
 	if err != nil {
@@ -43,7 +42,24 @@ func newRegister(t *testing.T) *register {
 	svc := auth.NewService(pool, nil, false)
 	store := algorithms.NewStore(pool, defs)
 	wf := review.NewService(pool, store, svc.Users, "http://registry.test")
-	people := map[string]*auth.User{}
+	staff, admin := seedDemo(t, svc, store, wf)
+	reg := &register{store: store, published: expectedPublished(t)}
+	hidePublicText(t, reg, wf, staff, admin)
+	// The marker is really there, in three revisions the public must not see.
+	var marked int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM revisions WHERE fact_sheet::text LIKE '%' || $1 || '%'`,
+		marker).Scan(&marked); err != nil || marked != 3 {
+		t.Fatalf("%d revisions hold the marker (%v), want 3", marked, err)
+	}
+	return reg
+}
+
+// seedDemo creates the demo's accounts and an administrator, and drives every demo entry
+// through the workflow.
+func seedDemo(t *testing.T, svc *auth.Service, store *algorithms.Store, wf *review.Service) (demo.Staff, review.Actor) {
+	t.Helper()
+	ctx := context.Background()
+	people := map[string]review.Actor{}
 	for email, role := range map[string]string{demo.Author: auth.RoleAuthor, demo.Author2: auth.RoleAuthor,
 		"reviewer@example.org": auth.RoleReviewer, "expert@example.org": auth.RoleExpert, "admin@example.org": auth.RoleAdmin} {
 		u, err := svc.CreateUser(ctx, auth.NewUser{Email: email, Name: email, Roles: []string{role},
@@ -51,20 +67,25 @@ func newRegister(t *testing.T) *register {
 		if err != nil {
 			t.Fatal(err)
 		}
-		people[email] = u
+		people[email] = review.Actor{UserID: u.ID, Email: email, Roles: u.Roles}
 	}
-	actor := func(email string) review.Actor {
-		return review.Actor{UserID: people[email].ID, Email: email, Roles: people[email].Roles}
+	staff := demo.Staff{Authors: map[string]algorithms.Actor{}, Reviewer: people["reviewer@example.org"],
+		Expert: people["expert@example.org"]}
+	for _, email := range []string{demo.Author, demo.Author2} {
+		staff.Authors[email] = algorithms.Actor{UserID: people[email].UserID, Email: email}
 	}
-	author := algorithms.Actor{UserID: people[demo.Author].ID, Email: demo.Author}
-	staff := demo.Staff{Authors: map[string]algorithms.Actor{
-		demo.Author:  author,
-		demo.Author2: {UserID: people[demo.Author2].ID, Email: demo.Author2},
-	}, Reviewer: actor("reviewer@example.org"), Expert: actor("expert@example.org")}
 	if _, err := demo.Seed(ctx, store, wf, staff); err != nil {
 		t.Fatal(err)
 	}
-	reg := &register{store: store, published: expectedPublished(t)}
+	return staff, people["admin@example.org"]
+}
+
+// hidePublicText adds the marker where the public must not see it: a new draft revision of
+// a published entry, a revision in review, a new entry that is only a draft; and has an
+// administrator unpublish an entry.
+func hidePublicText(t *testing.T, reg *register, wf *review.Service, staff demo.Staff, admin review.Actor) {
+	t.Helper()
+	ctx, store := context.Background(), reg.store
 	entries, err := demo.Entries()
 	if err != nil {
 		t.Fatal(err)
@@ -73,21 +94,20 @@ func newRegister(t *testing.T) *register {
 	for _, e := range entries {
 		ownerOf[e.Slug] = staff.Authors[e.Owner]
 	}
-
-	// A published entry with a new draft revision, and one with a revision in review: the
-	// public keeps seeing the published text.
-	for i, slug := range []string{"deteccio-pobresa-energetica", "risc-caiguda-arbrat"} {
+	bySlug := func(slug string) *algorithms.Algorithm {
 		alg, err := store.BySlug(ctx, slug)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", slug, err)
 		}
+		return alg
+	}
+	for i, slug := range []string{"deteccio-pobresa-energetica", "risc-caiguda-arbrat"} {
 		author := ownerOf[slug]
-		rev, err := store.NewRevision(ctx, alg.ID, author)
+		rev, err := store.NewRevision(ctx, bySlug(slug).ID, author)
 		if err != nil {
 			t.Fatalf("new revision of %s: %v", slug, err)
 		}
-		sheet := markSheet(rev.Sheet)
-		if rev, err = store.SaveSheet(ctx, rev.ID, rev.Version, sheet, author); err != nil {
+		if rev, err = store.SaveSheet(ctx, rev.ID, rev.Version, markSheet(rev.Sheet), author); err != nil {
 			t.Fatalf("save %s: %v", slug, err)
 		}
 		if i == 1 {
@@ -96,35 +116,19 @@ func newRegister(t *testing.T) *register {
 			}
 		}
 	}
-	// A new entry that is only a draft.
-	alg, err := store.BySlug(ctx, "mapes-predictius-soroll")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rev, err := store.LatestPublished(ctx, alg.ID)
+	rev, err := store.LatestPublished(ctx, bySlug("mapes-predictius-soroll").ID)
 	if err != nil {
 		t.Fatalf("latest published: %v", err)
 	}
-	if _, _, err := store.Create(ctx, author, markSheet(rev.Sheet)); err != nil {
+	if _, _, err := store.Create(ctx, staff.Authors[demo.Author], markSheet(rev.Sheet)); err != nil {
 		t.Fatal(err)
 	}
-	// An entry the data office unpublished.
-	gone, err := store.BySlug(ctx, "assistent-virtual-010")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wf.Unpublish(ctx, gone.ID, "Published by mistake.", actor("admin@example.org")); err != nil {
+	gone := bySlug("assistent-virtual-010")
+	if err := wf.Unpublish(ctx, gone.ID, "Published by mistake.", admin); err != nil {
 		t.Fatal(err)
 	}
 	delete(reg.published, gone.Slug)
 	reg.unpublishedID = gone.ID
-	// The marker is really there, in three revisions the public must not see.
-	var marked int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM revisions WHERE fact_sheet::text LIKE '%' || $1 || '%'`,
-		marker).Scan(&marked); err != nil || marked != 3 {
-		t.Fatalf("%d revisions hold the marker (%v), want 3", marked, err)
-	}
-	return reg
 }
 
 // markSheet returns a copy of sheet with the marker in its name and description.

@@ -55,7 +55,13 @@ func TestOpenDataRoutes(t *testing.T) {
 			}
 		})
 	}
+}
 
+// TestOpenDataDocuments: a bad versions parameter gets a JSON error, not a download; the
+// data package and the Eurocities schema are served as fixed documents with ETags.
+func TestOpenDataDocuments(t *testing.T) {
+	app := newTestApp(t)
+	c := app.bareClient()
 	t.Run("bad versions", func(t *testing.T) {
 		res := c.get("/api/v1/export.csv?versions=some")
 		expectStatus(t, res, http.StatusBadRequest)
