@@ -20,6 +20,10 @@ type cachedPage struct {
 	lastModified string
 	contentType  string
 	algorithmID  string
+	// gz is the page compressed with gzip, made once, on the first request that accepts it
+	// (see gzipped in public.go); nil when compression would not make it smaller.
+	gzOnce sync.Once
+	gz     *cachedPage
 }
 
 func newPageCache(max int) *pageCache {

@@ -1,11 +1,14 @@
 package publish
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -197,22 +200,32 @@ func (p *Public) buildFactSheet(ctx context.Context, alg *algorithms.Algorithm, 
 		}
 		page.body, page.contentType = body, "text/html; charset=utf-8"
 	}
-	sum := sha256.Sum256(page.body)
-	page.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	page.etag = strongETag(page.body)
 	return page, nil
 }
 
 // serveCached writes a cached page with a strong ETag, answering 304 to a matching
-// If-None-Match, and only headers to HEAD.
+// If-None-Match, and only headers to HEAD. A client that accepts gzip (every browser) gets
+// the page compressed, a representation of its own with its own ETag: a third of the
+// bytes, and a fact sheet's whole answer then fits in one write to the connection.
 func serveCached(w http.ResponseWriter, r *http.Request, page *cachedPage) {
 	h := w.Header()
+	h.Set("Vary", "Accept-Encoding")
+	encoding := ""
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gz := page.gzipped(); gz != nil {
+			page, encoding = gz, "gzip"
+		}
+	}
 	h.Set("ETag", page.etag)
 	h.Set("Last-Modified", page.lastModified)
 	h.Set("Cache-Control", "public, max-age=60")
-	h.Set("Vary", "Accept-Encoding")
 	if match := r.Header.Get("If-None-Match"); match != "" && match == page.etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
+	}
+	if encoding != "" {
+		h.Set("Content-Encoding", encoding)
 	}
 	h.Set("Content-Type", page.contentType)
 	h.Set("Content-Length", strconv.Itoa(len(page.body)))
@@ -220,6 +233,48 @@ func serveCached(w http.ResponseWriter, r *http.Request, page *cachedPage) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(page.body)
 	}
+}
+
+// gzipped returns the page compressed with gzip, compressing it on the first call; nil when
+// compression does not make it smaller.
+func (c *cachedPage) gzipped() *cachedPage {
+	c.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level: no error
+		_, _ = zw.Write(c.body)                                  // a bytes.Buffer does not fail
+		_ = zw.Close()
+		if buf.Len() >= len(c.body) {
+			return
+		}
+		c.gz = &cachedPage{body: buf.Bytes(), etag: strongETag(buf.Bytes()), lastModified: c.lastModified,
+			contentType: c.contentType, algorithmID: c.algorithmID}
+	})
+	return c.gz
+}
+
+// strongETag is the entity tag of a representation: a hash of its bytes.
+func strongETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// acceptsGzip reports whether an Accept-Encoding header lists gzip with a quality above 0.
+func acceptsGzip(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		if coding = strings.TrimSpace(coding); !strings.EqualFold(coding, "gzip") && !strings.EqualFold(coding, "x-gzip") {
+			continue
+		}
+		for param := range strings.SplitSeq(params, ";") {
+			name, value, _ := strings.Cut(strings.TrimSpace(param), "=")
+			if strings.EqualFold(strings.TrimSpace(name), "q") {
+				q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+				return err == nil && q > 0
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func (p *Public) tombstone(w http.ResponseWriter, r *http.Request, alg *algorithms.Algorithm) error {

@@ -106,6 +106,12 @@ func BenchmarkFactSheetNotModified(b *testing.B) {
 	serve(b, h, "/ca/algorithms/"+slug, http.StatusNotModified, "If-None-Match", "$etag")
 }
 
+// BenchmarkFactSheetGzip is the fact sheet as browsers ask for it, compressed.
+func BenchmarkFactSheetGzip(b *testing.B) {
+	h, slug := benchApp(b)
+	serve(b, h, "/ca/algorithms/"+slug, http.StatusOK, "Accept-Encoding", "gzip, deflate, br, zstd")
+}
+
 // BenchmarkFactSheetMarkdown is the same fact sheet as Markdown.
 func BenchmarkFactSheetMarkdown(b *testing.B) {
 	h, slug := benchApp(b)

@@ -82,8 +82,8 @@ func approveAll(t *testing.T, app *testApp, rev *algorithms.Revision, people map
 
 // TestTwoInstancesServeTheNewRevision runs two instances on one database: after a
 // publication through one, the other serves the new revision, though it had cached the old
-// one. (Fact-sheet pages are cached per revision; the NOTIFY path that drops pages cached
-// under other keys is proven by publish.TestCoherenceAcrossInstances.)
+// one. Fact-sheet pages are cached under their address and served without asking the
+// database, so the other instance learns of the publication only through LISTEN/NOTIFY.
 func TestTwoInstancesServeTheNewRevision(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)

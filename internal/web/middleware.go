@@ -24,13 +24,16 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // rather than Set, each response spares canonicalising six names and allocating six
 // slices. Sharing the slices is safe: Header.Set replaces a slice and Header.Add appends
 // to one whose capacity is full, which copies it; nothing writes into one in place.
-var securityHeaders = map[string][]string{
-	"Content-Security-Policy":    {ContentSecurityPolicy},
-	"X-Content-Type-Options":     {"nosniff"},
-	"Referrer-Policy":            {"strict-origin-when-cross-origin"},
-	"X-Frame-Options":            {"DENY"},
-	"Cross-Origin-Opener-Policy": {"same-origin"},
-	"Permissions-Policy":         {"camera=(), microphone=(), geolocation=()"},
+var securityHeaders = []struct {
+	name  string
+	value []string
+}{
+	{"Content-Security-Policy", []string{ContentSecurityPolicy}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Referrer-Policy", []string{"strict-origin-when-cross-origin"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
 }
 
 var hstsHeader = []string{"max-age=63072000; includeSubDomains"}
@@ -41,11 +44,11 @@ func SecurityHeaders(hsts bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			for name, value := range securityHeaders {
-				h[name] = value[:1:1]
+			for _, sh := range securityHeaders {
+				h[sh.name] = sh.value
 			}
 			if hsts || r.TLS != nil {
-				h["Strict-Transport-Security"] = hstsHeader[:1:1]
+				h["Strict-Transport-Security"] = hstsHeader
 			}
 			next.ServeHTTP(w, r)
 		})

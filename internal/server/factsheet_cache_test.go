@@ -1,0 +1,97 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/civictech/registry/internal/algorithms"
+	"github.com/civictech/registry/internal/auth"
+	"github.com/civictech/registry/internal/review"
+)
+
+// TestFactSheetCacheFollowsChanges: fact sheets are cached under their address, without
+// asking the database on a hit; the very next request after a publication, a rename or an
+// unpublishing on this instance serves the change, and older revisions keep theirs.
+func TestFactSheetCacheFollowsChanges(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	ctx := context.Background()
+	rev := publishDemo(t, app, "risc-caiguda-arbrat")
+	c := app.client()
+	path := "/ca/algorithms/risc-caiguda-arbrat"
+	first := c.get(path)
+	expectStatus(t, first, http.StatusOK)
+	if again := c.get(path); again.body != first.body || again.Header.Get("ETag") != first.Header.Get("ETag") {
+		t.Fatal("the cached fact sheet differs from the first one served")
+	}
+
+	people := map[string]*auth.User{}
+	for _, e := range []string{"author@example.org", "reviewer@example.org", "expert@example.org"} {
+		people[e], _ = app.srv.Auth().Users.ByEmail(ctx, e)
+	}
+	actor := algorithms.Actor{UserID: people["author@example.org"].ID, Email: "author@example.org"}
+	publish := func(change func(*algorithms.FactSheet)) {
+		t.Helper()
+		next, err := app.srv.Algorithms().NewRevision(ctx, rev.AlgorithmID, actor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheet := next.Sheet
+		change(&sheet)
+		if _, err := app.srv.Algorithms().SaveSheet(ctx, next.ID, next.Version, sheet, actor); err != nil {
+			t.Fatal(err)
+		}
+		approveAll(t, app, next, people)
+	}
+
+	// A new revision: served at once, no waiting for a notification.
+	publish(func(s *algorithms.FactSheet) {
+		s.DescriptionShort = algorithms.Text{"ca": "Descripció nova i inconfusible de la segona revisió."}
+	})
+	second := c.get(path)
+	mustContain(t, "the latest fact sheet after a publication", second.body, "inconfusible")
+	if second.Header.Get("ETag") == first.Header.Get("ETag") {
+		t.Error("the new revision kept the old page's ETag")
+	}
+	mustNotContain(t, "revision 1 after a publication", c.get(path+"/versions/1").body, "inconfusible")
+	mustContain(t, "revision 2", c.get(path+"/versions/2").body, "inconfusible")
+
+	// Browsers get the cached page compressed, the same page once decompressed. (Setting
+	// Accept-Encoding stops the client from decompressing it silently.)
+	req, _ := http.NewRequest(http.MethodGet, app.http.URL+path, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	zipped := c.do(req)
+	expectStatus(t, zipped, http.StatusOK)
+	if zipped.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Accept-Encoding gzip: Content-Encoding %q", zipped.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(zipped.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, _ := io.ReadAll(zr); !bytes.Equal(plain, []byte(second.body)) {
+		t.Error("the compressed fact sheet is not the fact sheet")
+	}
+
+	// A rename: the new address serves the entry, the old one redirects to it, at once.
+	publish(func(s *algorithms.FactSheet) { s.Name = algorithms.Text{"ca": "Model de risc de l'arbrat viari"} })
+	moved := c.get(path)
+	if moved.StatusCode != http.StatusMovedPermanently || moved.Header.Get("Location") != "/ca/algorithms/model-de-risc-de-larbrat-viari" {
+		t.Fatalf("the old address after a rename: %d to %q", moved.StatusCode, moved.Header.Get("Location"))
+	}
+	mustContain(t, "the new address", c.get(moved.Header.Get("Location")).body, "Model de risc de l&#39;arbrat viari")
+
+	// Unpublished: the tombstone, at once, at every address that served a page.
+	admin := app.user("admin@example.org", auth.RoleAdmin)
+	if err := app.srv.Review().Unpublish(ctx, rev.AlgorithmID, "Revisió d'una queixa.",
+		review.Actor{UserID: admin.ID, Email: admin.Email, Roles: admin.Roles}); err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, c.get(moved.Header.Get("Location")), http.StatusGone)
+	expectStatus(t, c.get("/ca/algorithms/model-de-risc-de-larbrat-viari/versions/2"), http.StatusGone)
+}
