@@ -37,19 +37,6 @@ func (o *object) get(k string) (any, bool) {
 	return v, ok
 }
 
-func (o *object) delete(k string) {
-	if _, ok := o.vals[k]; !ok {
-		return
-	}
-	delete(o.vals, k)
-	for i, key := range o.keys {
-		if key == k {
-			o.keys = append(o.keys[:i], o.keys[i+1:]...)
-			return
-		}
-	}
-}
-
 // child returns the object at k, which must be one.
 func (o *object) child(k string) (*object, error) {
 	v, ok := o.vals[k].(*object)

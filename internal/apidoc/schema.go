@@ -35,14 +35,6 @@ const (
 	slugPattern   = `^[a-z0-9][a-z0-9-]*$`
 )
 
-// view says for which document a fact sheet is described.
-type view int
-
-const (
-	published view = iota // a published record: every field a submission needs is filled
-	working               // a draft: anything but the language may still be empty
-)
-
 // schemas generates schemas and collects the named ones they refer to.
 type schemas struct {
 	ref    string  // defsRef or componentsRef

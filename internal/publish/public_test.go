@@ -117,7 +117,7 @@ func TestServeCachedGzip(t *testing.T) {
 		t.Errorf("HEAD: %d bytes of body, Content-Length %q; want none and %q", head.Body.Len(),
 			head.Header().Get("Content-Length"), zipped.Header().Get("Content-Length"))
 	}
-	if page.gzipped() != page.gzipped() {
+	if first, second := page.gzipped(), page.gzipped(); first != second {
 		t.Error("the page was compressed twice")
 	}
 
