@@ -313,25 +313,13 @@ func accessibleDiff(ops []diff.Op, added, removed string) template.HTML {
 // invalidated is served but not kept: it may have been built from data read before the
 // change.
 func (p *Public) cached(w http.ResponseWriter, r *http.Request, key string, build func(context.Context) (*cachedPage, error)) error {
-	page, ok := p.cache.get(key)
-	if !ok {
-		// A request that comes after an invalidation must not join a build that started
-		// before it: the generation is part of the build's key.
-		gen := p.generation.Load()
-		v, err, _ := p.builds.Do(key+"#"+strconv.FormatUint(gen, 10), func() (any, error) {
-			page, err := build(context.WithoutCancel(r.Context()))
-			if err == nil && p.generation.Load() == gen {
-				p.cache.put(key, page)
-			}
-			return page, err
-		})
-		if err != nil {
-			return err
-		}
-		page = v.(*cachedPage)
+	if page, ok := p.cache.get(key); ok {
+		serveCached(w, r, page)
+		return nil
 	}
-	serveCached(w, r, page)
-	return nil
+	// A request that comes after an invalidation must not join a build that started before
+	// it: cachedAt keys the build by the generation read now.
+	return p.cachedAt(w, r, key, p.generation.Load(), build)
 }
 
 // newPage wraps a rendered body with its strong ETag.
