@@ -13,6 +13,7 @@ import (
 
 	"github.com/civictech/registry/internal/notify"
 	"github.com/civictech/registry/internal/server"
+	"github.com/civictech/registry/internal/web"
 )
 
 func serve(ctx context.Context, env environment, args []string) error {
@@ -62,6 +63,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
+		ConnContext:       web.OneWriteConnContext, // see web.WriteWhole
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -81,7 +83,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	go mailer.Run(background)
 
 	served := make(chan error, 1)
-	go func() { served <- httpServer.Serve(ln) }()
+	go func() { served <- httpServer.Serve(web.OneWriteListener(ln)) }()
 	fmt.Fprintf(env.stdout, "registry: serving on %s\n", c.baseURL)
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("base_url", c.baseURL))
 

@@ -24,6 +24,9 @@ type cachedPage struct {
 	// (see gzipped in public.go); nil when compression would not make it smaller.
 	gzOnce sync.Once
 	gz     *cachedPage
+	// hdr is made once, on the first request (see header in public.go).
+	headerOnce sync.Once
+	hdr        pageHeader
 }
 
 func newPageCache(max int) *pageCache {

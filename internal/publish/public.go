@@ -204,35 +204,60 @@ func (p *Public) buildFactSheet(ctx context.Context, alg *algorithms.Algorithm, 
 	return page, nil
 }
 
+// The header values every cached page shares. Assigned rather than Set (see header).
+var (
+	varyAcceptEncoding = []string{"Accept-Encoding"}
+	publicCacheControl = []string{"public, max-age=60"}
+	gzipEncoding       = []string{"gzip"}
+)
+
 // serveCached writes a cached page with a strong ETag, answering 304 to a matching
 // If-None-Match, and only headers to HEAD. A client that accepts gzip (every browser) gets
 // the page compressed, a representation of its own with its own ETag: a third of the
-// bytes, and a fact sheet's whole answer then fits in one write to the connection.
+// bytes. Header and page leave in one write (web.WriteWhole).
 func serveCached(w http.ResponseWriter, r *http.Request, page *cachedPage) {
 	h := w.Header()
-	h.Set("Vary", "Accept-Encoding")
-	encoding := ""
+	h["Vary"] = varyAcceptEncoding
+	compressed := false
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		if gz := page.gzipped(); gz != nil {
-			page, encoding = gz, "gzip"
+			page, compressed = gz, true
 		}
 	}
-	h.Set("ETag", page.etag)
-	h.Set("Last-Modified", page.lastModified)
-	h.Set("Cache-Control", "public, max-age=60")
+	ph := page.header()
+	h["Etag"] = ph.etag
+	h["Last-Modified"] = ph.lastModified
+	h["Cache-Control"] = publicCacheControl
 	if match := r.Header.Get("If-None-Match"); match != "" && match == page.etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	if encoding != "" {
-		h.Set("Content-Encoding", encoding)
+	if compressed {
+		h["Content-Encoding"] = gzipEncoding
 	}
-	h.Set("Content-Type", page.contentType)
-	h.Set("Content-Length", strconv.Itoa(len(page.body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(page.body)
-	}
+	h["Content-Type"] = ph.contentType
+	h["Content-Length"] = ph.contentLength
+	web.WriteWhole(w, r, http.StatusOK, page.body)
+}
+
+// pageHeader holds a cached page's own header values, made once, so that serving it
+// assigns them to the response's header map instead of canonicalising names and
+// allocating slices. Sharing them between responses is safe: Header.Set replaces a slice,
+// and Header.Add appends to one whose capacity is full, which copies it.
+type pageHeader struct {
+	etag, lastModified, contentType, contentLength []string
+}
+
+func (c *cachedPage) header() *pageHeader {
+	c.headerOnce.Do(func() {
+		c.hdr = pageHeader{
+			etag:          []string{c.etag},
+			lastModified:  []string{c.lastModified},
+			contentType:   []string{c.contentType},
+			contentLength: []string{strconv.Itoa(len(c.body))},
+		}
+	})
+	return &c.hdr
 }
 
 // gzipped returns the page compressed with gzip, compressing it on the first call; nil when

@@ -95,3 +95,41 @@ func TestFactSheetCacheFollowsChanges(t *testing.T) {
 	expectStatus(t, c.get(moved.Header.Get("Location")), http.StatusGone)
 	expectStatus(t, c.get("/ca/algorithms/model-de-risc-de-larbrat-viari/versions/2"), http.StatusGone)
 }
+
+// TestPublicHead: every public GET address answers HEAD with the headers of its GET and no
+// body; /ca sends on to /ca/.
+func TestPublicHead(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	publishDemo(t, app, "risc-caiguda-arbrat")
+	c := app.bareClient()
+	entry := "/es/algorithms/risc-caiguda-arbrat"
+	for _, path := range []string{
+		"/en/", "/ca/algorithms", "/es/algorithms?q=arbrat", entry, entry + ".md", entry + "/versions",
+		entry + "/versions/1", entry + "/diff/1..1", entry + "/feed.atom", entry + "/feedback",
+		"/en/feed.atom", "/ca/log", "/api/v1/algorithms", "/static/site.css",
+	} {
+		// The same Accept-Encoding for both: Go's client asks for gzip on GET, not on HEAD.
+		ask := func(method string) *response {
+			req, _ := http.NewRequest(method, app.http.URL+path, nil)
+			req.Header.Set("Accept-Encoding", "identity")
+			return c.do(req)
+		}
+		get := ask(http.MethodGet)
+		expectStatus(t, get, http.StatusOK)
+		head := ask(http.MethodHead)
+		if head.StatusCode != http.StatusOK || head.body != "" {
+			t.Errorf("HEAD %s: status %d, %d bytes of body; want 200 and none", path, head.StatusCode, len(head.body))
+			continue
+		}
+		for _, name := range []string{"Content-Type", "ETag"} {
+			if got, want := head.Header.Get(name), get.Header.Get(name); got != want {
+				t.Errorf("HEAD %s: %s %q, GET said %q", path, name, got, want)
+			}
+		}
+	}
+	res := c.get("/ca")
+	if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/ca/" {
+		t.Errorf("/ca: %d to %q, want 301 to /ca/", res.StatusCode, res.Header.Get("Location"))
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/pgtest"
+	"github.com/civictech/registry/internal/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -38,7 +39,11 @@ func newTestApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	// Served as `registry serve` serves it: each cached page in one write (web.WriteWhole).
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	hs.Listener = web.OneWriteListener(hs.Listener)
+	hs.Config.ConnContext = web.OneWriteConnContext
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, srv: srv, http: hs, pool: pool, ownerURL: ownerURL}
 }

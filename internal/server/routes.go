@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/apperr"
@@ -20,7 +21,8 @@ import (
 func (s *Server) Handler() http.Handler {
 	rd, h := s.rd, s.rd.Handle
 	r := chi.NewRouter()
-	r.Use(web.AssignRequestID, web.Logger(s.log), rd.Recoverer, web.SecurityHeaders(s.cfg.Secure()),
+	// GetHead answers HEAD on every GET route (net/http then sends the headers only).
+	r.Use(middleware.GetHead, web.RequestLog(s.log), rd.Recoverer, web.SecurityHeaders(s.cfg.Secure()),
 		web.LimitBody(s.cfg.MaxBodyBytes), rd.CrossOrigin, web.StaffLang)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { rd.Error(w, r, apperr.New(apperr.NotFound, "")) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
@@ -46,26 +48,32 @@ func (s *Server) Handler() http.Handler {
 	}))
 
 	// The public register, in the language of its prefix. It reads no session: its pages are
-	// the same for everyone, so they can be cached whole.
-	r.Route("/{lang:ca|es|en}", func(r chi.Router) {
-		r.Use(publicLang)
-		r.Get("/", h(s.public.Home))
-		r.Get("/log", h(s.logs.Page))
-		r.Get("/algorithms", h(s.public.Index))
-		r.Get("/algorithms/{slug}", h(s.public.FactSheet))
-		r.Get("/algorithms/{slug}.md", h(s.public.Markdown))
-		r.Get("/algorithms/{slug}/versions/{n}", h(s.public.Version))
-		// A citizen's question or error report: no session, so cross-site posts are refused
-		// by the global cross-origin protection rather than a token.
-		r.Get("/algorithms/{slug}/feedback", h(s.feedbacks.FormPage))
-		r.Post("/algorithms/{slug}/feedback", h(s.feedbacks.Submit))
-		r.Get("/algorithms/{slug}/feedback/sent", h(s.feedbacks.Sent))
-		r.Get("/algorithms/{slug}/versions", h(s.public.Versions))
-		r.Get("/algorithms/{slug}/diff", h(s.public.Compare)) // the compare form, sent on to …/diff/{a}..{b}
-		r.Get("/algorithms/{slug}/diff/{range}", h(s.public.Diff))
-		r.Get("/algorithms/{slug}/feed.atom", h(s.public.EntryFeed))
-		r.Get("/feed.atom", h(s.public.RegisterFeed))
-	})
+	// the same for everyone, so they can be cached whole. Each language's addresses are
+	// routes of their own rather than a {lang} parameter: matching a prefix pattern and a
+	// sub-router cost a fact sheet served from the cache a few percent of its time.
+	for _, l := range i18n.Langs {
+		r.Group(func(r chi.Router) {
+			r.Use(publicLang(l))
+			p := "/" + string(l)
+			r.Get(p, http.RedirectHandler(p+"/", http.StatusMovedPermanently).ServeHTTP)
+			r.Get(p+"/", h(s.public.Home))
+			r.Get(p+"/log", h(s.logs.Page))
+			r.Get(p+"/algorithms", h(s.public.Index))
+			r.Get(p+"/algorithms/{slug}", h(s.public.FactSheet))
+			r.Get(p+"/algorithms/{slug}.md", h(s.public.Markdown))
+			r.Get(p+"/algorithms/{slug}/versions/{n}", h(s.public.Version))
+			// A citizen's question or error report: no session, so cross-site posts are
+			// refused by the global cross-origin protection rather than a token.
+			r.Get(p+"/algorithms/{slug}/feedback", h(s.feedbacks.FormPage))
+			r.Post(p+"/algorithms/{slug}/feedback", h(s.feedbacks.Submit))
+			r.Get(p+"/algorithms/{slug}/feedback/sent", h(s.feedbacks.Sent))
+			r.Get(p+"/algorithms/{slug}/versions", h(s.public.Versions))
+			r.Get(p+"/algorithms/{slug}/diff", h(s.public.Compare)) // the compare form, sent on to …/diff/{a}..{b}
+			r.Get(p+"/algorithms/{slug}/diff/{range}", h(s.public.Diff))
+			r.Get(p+"/algorithms/{slug}/feed.atom", h(s.public.EntryFeed))
+			r.Get(p+"/feed.atom", h(s.public.RegisterFeed))
+		})
+	}
 
 	// The public JSON API: anyone may read it, from any web page (CORS "*", no
 	// credentials), without a session. Anonymous use is rate-limited per client address; a
@@ -180,12 +188,13 @@ func (s *Server) Handler() http.Handler {
 	return r
 }
 
-// publicLang takes the page language from the address prefix.
-func publicLang(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, _ := i18n.Parse(chi.URLParam(r, "lang"))
-		next.ServeHTTP(w, r.WithContext(web.WithLang(r.Context(), l)))
-	})
+// publicLang sets the page language to l, the language of the address prefix.
+func publicLang(l i18n.Lang) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, web.UseLang(r, l))
+		})
+	}
 }
 
 // chooseLanguage sends / to the home page in the visitor's language: the cookie, then

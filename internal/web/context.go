@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"slices"
 
 	"github.com/civictech/registry/internal/i18n"
@@ -35,7 +36,6 @@ type ctxKey int
 const (
 	viewerKey ctxKey = iota
 	langKey
-	requestIDKey
 )
 
 // WithViewer returns ctx carrying v.
@@ -54,16 +54,32 @@ func WithLang(ctx context.Context, l i18n.Lang) context.Context {
 	return context.WithValue(ctx, langKey, l)
 }
 
-// LangFrom returns the language of ctx, Catalan when none was chosen.
+// UseLang returns r in language l: the request itself, its language recorded, when it
+// passed through RequestLog, or a copy carrying l.
+func UseLang(r *http.Request, l i18n.Lang) *http.Request {
+	if x := exchangeFrom(r.Context()); x != nil {
+		x.lang = l
+		return r
+	}
+	return r.WithContext(WithLang(r.Context(), l))
+}
+
+// LangFrom returns the language of ctx: the one WithLang gave, else the one UseLang
+// recorded for the request, else Catalan.
 func LangFrom(ctx context.Context) i18n.Lang {
 	if l, ok := ctx.Value(langKey).(i18n.Lang); ok {
 		return l
 	}
+	if x := exchangeFrom(ctx); x != nil && x.lang != "" {
+		return x.lang
+	}
 	return i18n.Catalan
 }
 
-// RequestIDFrom returns the ID the request was logged under.
+// RequestIDFrom returns the ID the request was logged under (RequestLog).
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if x := exchangeFrom(ctx); x != nil {
+		return x.id
+	}
+	return ""
 }

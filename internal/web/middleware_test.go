@@ -28,9 +28,9 @@ func TestLoggerLevels(t *testing.T) {
 		for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 			var buf bytes.Buffer
 			log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: level}))
-			h := AssignRequestID(Logger(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := RequestLog(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(tc.status)
-			})))
+			}))
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, "/ca/algorithms/x", nil))
 
 			want := tc.want
