@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"log"
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // One write per response.
@@ -127,4 +129,21 @@ func WriteWhole(w http.ResponseWriter, r *http.Request, status int, body []byte)
 	// Flushing pushes what the server still buffers, the header or the end of the body,
 	// into the held write.
 	_ = http.NewResponseController(w).Flush()
+}
+
+// NewHTTPServer returns the HTTP server of the register for handler, to serve on a
+// OneWriteListener: timeouts against slow clients (a header must arrive within 10 s, a
+// body within a minute; an idle connection is closed after two), and errors to errorLog.
+// bench/baseline serves with the same settings, so that it measures the same server.
+func NewHTTPServer(handler http.Handler, errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ConnContext:       OneWriteConnContext,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		// Long enough for an export; the export handlers extend it as they stream.
+		WriteTimeout: 120 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     errorLog,
+	}
 }
