@@ -44,6 +44,10 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return set
 }
 
+// secretsKeyFile is the key that seals second-factor secrets in the database (see
+// auth.SecretBox): lose it and every second factor must be enrolled again.
+const secretsKeyFile = "secrets.key"
+
 // loadKey returns the secret key named name from the data directory, creating it with
 // n random bytes on first use (mode 0600).
 func loadKey(dataDir, name string, n int) ([]byte, error) {

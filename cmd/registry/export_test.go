@@ -27,7 +27,7 @@ func TestSeedAndExport(t *testing.T) {
 		t.Fatalf("seed --scale: %q, %v", out, err)
 	}
 
-	srv, err := server.New(server.Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64))},
+	srv, err := server.New(server.Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))},
 		pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ import (
 
 func newTestServer(t *testing.T, pool *pgxpool.Pool) *server.Server {
 	t.Helper()
-	srv, err := server.New(server.Config{BaseURL: "http://registry.test", SessionKey: []byte(strings.Repeat("k", 64))},
+	srv, err := server.New(server.Config{BaseURL: "http://registry.test", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))},
 		pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

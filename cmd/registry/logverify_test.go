@@ -20,7 +20,7 @@ import (
 func TestLogVerify(t *testing.T) {
 	pool, ownerURL := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	srv, err := server.New(server.Config{BaseURL: "http://registry.test", SessionKey: []byte(strings.Repeat("k", 64))},
+	srv, err := server.New(server.Config{BaseURL: "http://registry.test", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))},
 		pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -61,10 +61,21 @@ func serve(ctx context.Context, env environment, args []string) error {
 		ln.Close()
 		return fmt.Errorf("transparency log key: %w", err)
 	}
-	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key, LogKey: logKey}, d.pool, log)
+	secrets, err := loadKey(c.dataDir, secretsKeyFile, 32)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("secrets key: %w", err)
+	}
+	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key, SecretsKey: secrets[:32], LogKey: logKey}, d.pool, log)
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if n, err := srv.Auth().SealStoredTOTP(ctx); err != nil {
+		ln.Close()
+		return err
+	} else if n > 0 {
+		log.Info("sealed second-factor secrets stored in the clear", slog.Int("accounts", n))
 	}
 	if *demo {
 		if err := seedDemo(ctx, env, srv); err != nil {

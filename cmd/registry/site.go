@@ -38,10 +38,13 @@ func siteCommand(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("transparency log key: %w", err)
 	}
-	// The site has no sessions: a key for this run only, rather than the server's.
-	sessionKey := make([]byte, 64)
+	// The site has no sessions and no second factors: keys for this run only, rather than
+	// the server's.
+	sessionKey, secretsKey := make([]byte, 64), make([]byte, 32)
 	_, _ = rand.Read(sessionKey)
-	srv, err := server.New(server.Config{BaseURL: origin, SessionKey: sessionKey, LogKey: logKey, PublicAPIRateLimit: -1}, d.pool, log)
+	_, _ = rand.Read(secretsKey)
+	srv, err := server.New(server.Config{BaseURL: origin, SessionKey: sessionKey, SecretsKey: secretsKey, LogKey: logKey,
+		PublicAPIRateLimit: -1}, d.pool, log)
 	if err != nil {
 		return err
 	}

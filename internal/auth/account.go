@@ -3,6 +3,8 @@ package auth
 import (
 	"net/http"
 
+	"github.com/gorilla/sessions"
+
 	"github.com/civictech/registry/internal/web"
 )
 
@@ -91,13 +93,19 @@ func (h *Handlers) renderTOTP(w http.ResponseWriter, r *http.Request, status int
 	data := totpData{Enabled: u.TOTPEnabled, Form: f}
 	if !u.TOTPEnabled {
 		s := SessionFrom(r.Context())
-		secret, _ := s.Values[keyTOTPSecret].(string)
+		secret, err := h.pendingSecret(s, u.ID)
+		if err != nil {
+			return err
+		}
 		if secret == "" || status == http.StatusOK {
 			enrol, err := NewTOTP(u.Email)
 			if err != nil {
 				return err
 			}
-			s.Values[keyTOTPSecret] = enrol.Secret
+			// Sealed in the session too: sessions are rows of the database.
+			if s.Values[keyTOTPSecret], err = h.svc.Secrets.Seal(u.ID, enrol.Secret); err != nil {
+				return err
+			}
 			if err := s.Save(r, w); err != nil {
 				return err
 			}
@@ -112,6 +120,16 @@ func (h *Handlers) renderTOTP(w http.ResponseWriter, r *http.Request, status int
 	return h.rd.Render(w, r, status, "account_totp", web.Page{Title: h.rd.T(r, "Two-step verification"), Data: data})
 }
 
+// pendingSecret returns the key being enrolled, kept sealed in the session s of userID; ""
+// when there is none.
+func (h *Handlers) pendingSecret(s *sessions.Session, userID string) (string, error) {
+	sealed, _ := s.Values[keyTOTPSecret].(string)
+	if sealed == "" {
+		return "", nil
+	}
+	return h.svc.Secrets.Open(userID, sealed)
+}
+
 // EnableTOTP turns the second factor on when the code matches the key shown.
 func (h *Handlers) EnableTOTP(w http.ResponseWriter, r *http.Request) error {
 	f, err := web.ParseForm(r)
@@ -119,11 +137,14 @@ func (h *Handlers) EnableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s := SessionFrom(r.Context())
-	secret, _ := s.Values[keyTOTPSecret].(string)
+	v := web.ViewerFrom(r.Context())
+	secret, err := h.pendingSecret(s, v.ID)
+	if err != nil {
+		return err
+	}
 	if secret == "" {
 		return h.rd.Redirect(w, r, "/account/totp", "")
 	}
-	v := web.ViewerFrom(r.Context())
 	if err := h.svc.EnableTOTP(r.Context(), v.ID, secret, f.Get("code"), ActorOf(r)); err != nil {
 		if !h.rd.Fail(r, f, err) {
 			return err

@@ -19,7 +19,10 @@ type Service struct {
 	DB       *pgxpool.Pool
 	Users    *Users
 	Sessions *SessionStore
-	Now      func() time.Time
+	// Secrets seals the keys of second-factor apps (see SecretBox); without it no one can
+	// turn the second factor on.
+	Secrets *SecretBox
+	Now     func() time.Time
 }
 
 // NewService wires the account store and the session store on db.
@@ -112,7 +115,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, userID, code string, by Actor)
 			result = &apperr.Error{Code: apperr.TooManyRequests, Message: "Too many failed sign-ins. Please wait and try again.", RetryAfter: wait}
 			return audit.Record(ctx, tx, by.event(audit.LoginThrottled, u.Email, nil))
 		}
-		ok, err := useTOTP(ctx, tx, u, code, s.Now())
+		ok, err := s.useTOTP(ctx, tx, u, code)
 		if err != nil {
 			return err
 		}
@@ -198,9 +201,13 @@ func (s *Service) EnableTOTP(ctx context.Context, userID, secret, code string, b
 	if step == 0 {
 		return apperr.InvalidFields("Please correct the errors below.", map[string]string{"code": "The code is not valid. Enter the current code from your app."})
 	}
+	sealed, err := s.Secrets.Seal(userID, secret)
+	if err != nil {
+		return err
+	}
 	return pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE users SET totp_secret = $2, totp_enabled_at = now(), totp_last_step = $3,
-			updated_at = now() WHERE id = $1`, userID, secret, step); err != nil {
+			updated_at = now() WHERE id = $1`, userID, sealed, step); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, by.event(audit.MFAEnabled, by.Email, nil))
@@ -217,7 +224,7 @@ func (s *Service) DisableTOTP(ctx context.Context, u *User, code string, by Acto
 		return apperr.New(apperr.Conflict, "Your role requires a second factor.")
 	}
 	return pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		ok, err := useTOTP(ctx, tx, u, code, s.Now())
+		ok, err := s.useTOTP(ctx, tx, u, code)
 		if err != nil {
 			return err
 		}

@@ -55,8 +55,12 @@ func matchTOTP(secret, code string, now time.Time) int64 {
 
 // useTOTP checks code for the user and records its step, so that a code works only once
 // (a code read over someone's shoulder cannot be replayed).
-func useTOTP(ctx context.Context, tx pgx.Tx, u *User, code string, now time.Time) (bool, error) {
-	step := matchTOTP(u.totpSecret, code, now)
+func (s *Service) useTOTP(ctx context.Context, tx pgx.Tx, u *User, code string) (bool, error) {
+	secret, err := s.Secrets.Open(u.ID, u.totpSecret)
+	if err != nil {
+		return false, err
+	}
+	step := matchTOTP(secret, code, s.Now())
 	if step == 0 || step <= u.totpLastStep {
 		return false, nil
 	}

@@ -52,7 +52,7 @@ type app struct {
 func newApp(t *testing.T) *app {
 	t.Helper()
 	pool, _ := pgtest.NewDatabase(t)
-	srv, err := server.New(server.Config{BaseURL: "http://registry.test", SessionKey: []byte(strings.Repeat("k", 64))},
+	srv, err := server.New(server.Config{BaseURL: "http://registry.test", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))},
 		pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ import (
 func newAppWithLimit(t *testing.T, perMinute int) *testApp {
 	t.Helper()
 	pool, ownerURL := pgtest.NewDatabase(t)
-	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)),
+	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32)),
 		PublicAPIRateLimit: perMinute}, pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -357,3 +357,73 @@ func assertAudited(t *testing.T, app *testApp, actions ...string) {
 		}
 	}
 }
+
+// TestTOTPSecretsSealed: the database never holds a second-factor key in the clear, not in
+// the account nor in the session during enrolment; keys stored in the clear by an older
+// version keep working and are sealed at start-up; one account's sealed key copied onto
+// another signs no one in.
+func TestTOTPSecretsSealed(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	ctx := context.Background()
+	nuria := app.user("nuria@example.org", auth.RoleReviewer)
+	c := app.client()
+	c.login("nuria@example.org", testPassword)
+	m := secretInPage.FindStringSubmatch(c.get("/account/totp").body)
+	if m == nil {
+		t.Fatal("no key on the enrolment page")
+	}
+	secret := m[1]
+	var inSessions int
+	if err := app.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE position($1::bytea IN data) > 0`,
+		[]byte(secret)).Scan(&inSessions); err != nil {
+		t.Fatal(err)
+	}
+	if inSessions != 0 {
+		t.Error("the key being enrolled is in the clear in the sessions table")
+	}
+	code, _ := totp.GenerateCode(secret, time.Now())
+	expectRedirect(t, c.post("/account/totp", url.Values{"code": {code}}), "/account")
+	stored := func(id string) string {
+		var s string
+		if err := app.pool.QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sealed := stored(nuria.ID)
+	if !strings.HasPrefix(sealed, "v1:") || strings.Contains(sealed, secret) {
+		t.Fatalf("stored %q: want it sealed", sealed)
+	}
+
+	// A key stored in the clear, as before sealing existed: it still signs in, and start-up
+	// seals it.
+	pau := app.user("pau@example.org", auth.RoleReviewer)
+	const plain = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	if _, err := app.pool.Exec(ctx, `UPDATE users SET totp_secret = $2, totp_enabled_at = now() WHERE id = $1`, pau.ID, plain); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(email, key string, at time.Time) *response {
+		t.Helper()
+		c := app.client()
+		expectRedirect(t, c.login(email, testPassword), "/login/totp")
+		code, _ := totp.GenerateCode(key, at)
+		return c.post("/login/totp", url.Values{"code": {code}})
+	}
+	expectRedirect(t, signIn("pau@example.org", plain, time.Now()), "/review")
+	if n, err := app.srv.Auth().SealStoredTOTP(ctx); err != nil || n != 1 {
+		t.Fatalf("SealStoredTOTP: %d, %v; want 1 sealed", n, err)
+	}
+	if s := stored(pau.ID); !strings.HasPrefix(s, "v1:") || strings.Contains(s, plain) {
+		t.Fatalf("after SealStoredTOTP: stored %q", s)
+	}
+	expectRedirect(t, signIn("pau@example.org", plain, time.Now().Add(30*time.Second)), "/review")
+
+	// Nuria's sealed key copied onto Pau's account opens for no one there.
+	if _, err := app.pool.Exec(ctx, `UPDATE users SET totp_secret = $2 WHERE id = $1`, pau.ID, sealed); err != nil {
+		t.Fatal(err)
+	}
+	if res := signIn("pau@example.org", secret, time.Now().Add(60*time.Second)); res.StatusCode != http.StatusInternalServerError {
+		t.Errorf("a key copied from another account: status %d, want 500 (and no session)", res.StatusCode)
+	}
+}

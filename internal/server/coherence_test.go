@@ -87,7 +87,7 @@ func approveAll(t *testing.T, app *testApp, rev *algorithms.Revision, people map
 func TestTwoInstancesServeTheNewRevision(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
-	other, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64))}, app.pool,
+	other, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))}, app.pool,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func newTestApp(t *testing.T) *testApp {
 	t.Helper()
 	pool, ownerURL := pgtest.NewDatabase(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64))}, pool, log)
+	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))}, pool, log)
 	if err != nil {
 		t.Fatal(err)
 	}

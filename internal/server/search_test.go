@@ -214,7 +214,7 @@ func TestHomePage(t *testing.T) {
 func BenchmarkSearch(b *testing.B) {
 	ctx := context.Background()
 	pool, ownerURL := pgtest.NewDatabase(b)
-	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64))}, pool,
+	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))}, pool,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)

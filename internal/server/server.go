@@ -29,6 +29,9 @@ type Config struct {
 	BaseURL string
 	// SessionKey signs session and flash cookies (32 bytes or more).
 	SessionKey []byte
+	// SecretsKey seals the keys of second-factor apps in the database (32 bytes; see
+	// auth.SecretBox). Unlike SessionKey, it cannot be replaced without losing them.
+	SecretsKey []byte
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
 	// PublicAPIRateLimit is how many requests a minute one client address may make to the
@@ -93,6 +96,9 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	svc := auth.NewService(db, cfg.SessionKey, cfg.Secure())
+	if svc.Secrets, err = auth.NewSecretBox(cfg.SecretsKey); err != nil {
+		return nil, err
+	}
 	defs, err := risk.Load()
 	if err != nil {
 		return nil, err

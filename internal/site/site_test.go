@@ -55,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	pool, _ := pgtest.NewDatabase(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(server.Config{BaseURL: origin, SessionKey: bytes.Repeat([]byte("k"), 64), PublicAPIRateLimit: -1}, pool, log)
+	srv, err := server.New(server.Config{BaseURL: origin, SessionKey: bytes.Repeat([]byte("k"), 64), SecretsKey: bytes.Repeat([]byte("s"), 32), PublicAPIRateLimit: -1}, pool, log)
 	if err != nil {
 		t.Fatal(err)
 	}
