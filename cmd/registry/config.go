@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/tlog"
 )
 
@@ -36,6 +37,23 @@ func envOr(name, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+// publisherFromEnv is the institution the open data catalogue names: apidoc.DefaultPublisher
+// with what the environment sets instead (see the README's configuration).
+func publisherFromEnv() apidoc.Publisher {
+	p := apidoc.DefaultPublisher
+	for _, f := range []struct {
+		name  string
+		field *string
+	}{
+		{"REGISTRY_PUBLISHER_NAME", &p.Name}, {"REGISTRY_PUBLISHER_URI", &p.URI},
+		{"REGISTRY_CONTACT_NAME", &p.ContactName}, {"REGISTRY_CONTACT_EMAIL", &p.ContactEmail},
+		{"REGISTRY_PLACE", &p.Place}, {"REGISTRY_PLACE_URI", &p.PlaceURI},
+	} {
+		*f.field = envOr(f.name, *f.field)
+	}
+	return p
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

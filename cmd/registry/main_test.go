@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/pgstart"
 	"github.com/civictech/registry/internal/pgtest"
 )
@@ -83,11 +84,26 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
 	dataDir := filepath.Join(dir, "data")
 
-	out := serveOnce(t, dataDir, "--demo")
+	out := serveOnce(t, dataDir, nil, "--demo")
 	if !strings.Contains(out, "admin@demo.example") {
 		t.Errorf("first start printed no demo logins:\n%s", out)
 	}
-	out = serveOnce(t, dataDir, "--demo")
+	// Another council's deployment names itself in the open data catalogue.
+	t.Setenv("REGISTRY_PUBLISHER_NAME", "Ajuntament de Girona")
+	t.Setenv("REGISTRY_CONTACT_EMAIL", "dades@girona.test")
+	out = serveOnce(t, dataDir, func(base string) {
+		res, err := http.Get(base + apidoc.CatalogJSONLDPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		for _, want := range []string{"Ajuntament de Girona", "mailto:dades@girona.test"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("the catalogue does not name %q:\n%.800s", want, body)
+			}
+		}
+	}, "--demo")
 	if !strings.Contains(out, "already has accounts") {
 		t.Errorf("second start did not reuse the data:\n%s", out)
 	}
@@ -96,8 +112,9 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 	}
 }
 
-// serveOnce starts serve, checks /healthz, then cancels it like SIGTERM would.
-func serveOnce(t *testing.T, dataDir string, extra ...string) string {
+// serveOnce starts serve, checks /healthz (and whatever probe checks, when not nil), then
+// cancels it like SIGTERM would.
+func serveOnce(t *testing.T, dataDir string, probe func(base string), extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -129,6 +146,9 @@ func serveOnce(t *testing.T, dataDir string, extra ...string) string {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("healthz: %d", res.StatusCode)
+	}
+	if probe != nil {
+		probe(base)
 	}
 	cancel()
 	select {

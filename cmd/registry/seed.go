@@ -69,7 +69,7 @@ func seedServer(c config, d *db, log *slog.Logger) (*server.Server, error) {
 		return nil, fmt.Errorf("secrets key: %w", err)
 	}
 	baseURL := envOr("REGISTRY_BASE_URL", "http://"+envOr("REGISTRY_ADDR", "127.0.0.1:8080"))
-	return server.New(server.Config{BaseURL: baseURL, SessionKey: key, SecretsKey: secrets[:32]}, d.pool, log)
+	return server.New(server.Config{BaseURL: baseURL, SessionKey: key, SecretsKey: secrets[:32], Publisher: publisherFromEnv()}, d.pool, log)
 }
 
 // seedScale adds n synthetic entries owned by the account with e-mail owner; the default

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/notify"
 	"github.com/civictech/registry/internal/server"
 	"github.com/civictech/registry/internal/web"
@@ -66,10 +67,15 @@ func serve(ctx context.Context, env environment, args []string) error {
 		ln.Close()
 		return fmt.Errorf("secrets key: %w", err)
 	}
-	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key, SecretsKey: secrets[:32], LogKey: logKey}, d.pool, log)
+	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key, SecretsKey: secrets[:32], LogKey: logKey,
+		Publisher: publisherFromEnv()}, d.pool, log)
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if publisherFromEnv().ContactEmail == apidoc.PlaceholderEmail {
+		log.Warn("REGISTRY_CONTACT_EMAIL is not set: the open data catalogue names a placeholder contact address",
+			slog.String("contact_email", apidoc.PlaceholderEmail))
 	}
 	if n, err := srv.Auth().SealStoredTOTP(ctx); err != nil {
 		ln.Close()

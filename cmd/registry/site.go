@@ -44,7 +44,7 @@ func siteCommand(ctx context.Context, env environment, args []string) error {
 	_, _ = rand.Read(sessionKey)
 	_, _ = rand.Read(secretsKey)
 	srv, err := server.New(server.Config{BaseURL: origin, SessionKey: sessionKey, SecretsKey: secretsKey, LogKey: logKey,
-		PublicAPIRateLimit: -1}, d.pool, log)
+		Publisher: publisherFromEnv(), PublicAPIRateLimit: -1}, d.pool, log)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ const catalogueTTL = time.Minute
 // Handlers serve the descriptions to anyone.
 type Handlers struct {
 	base    string
+	pub     Publisher
 	src     Source
 	openapi document
 	schema  document
@@ -59,10 +60,13 @@ func newDocument(body []byte, contentType, cacheControl string) document {
 
 // New builds the OpenAPI document and the record schema for the register served at
 // baseURL, which must be an absolute http(s) address: the catalogue's links must work
-// wherever it is harvested from.
-func New(baseURL string, src Source) (*Handlers, error) {
+// wherever it is harvested from. pub is who the catalogue names as the publisher.
+func New(baseURL string, pub Publisher, src Source) (*Handlers, error) {
 	base, err := normaliseBase(baseURL)
 	if err != nil {
+		return nil, err
+	}
+	if err := pub.Validate(); err != nil {
 		return nil, err
 	}
 	openapi, err := OpenAPI(base)
@@ -73,7 +77,7 @@ func New(baseURL string, src Source) (*Handlers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handlers{base: base, src: src,
+	return &Handlers{base: base, pub: pub, src: src,
 		openapi: newDocument(openapi, "application/vnd.oai.openapi+json;version=3.1", "public, max-age=3600"),
 		schema:  newDocument(schema, "application/schema+json", "public, max-age=3600")}, nil
 }
@@ -136,7 +140,7 @@ func (h *Handlers) catalogue(ctx context.Context) ([2]document, error) {
 	if err != nil {
 		return [2]document{}, err
 	}
-	jsonld, turtle, err := writeCatalogue(h.base, st)
+	jsonld, turtle, err := writeCatalogue(h.base, h.pub, st)
 	if err != nil {
 		return [2]document{}, err
 	}
@@ -150,8 +154,8 @@ func (h *Handlers) catalogue(ctx context.Context) ([2]document, error) {
 }
 
 // writeCatalogue writes the catalogue of the register at base as JSON-LD and as Turtle.
-func writeCatalogue(base string, st registerStats) (jsonld, turtle []byte, err error) {
-	g := catalogue(base, st)
+func writeCatalogue(base string, pub Publisher, st registerStats) (jsonld, turtle []byte, err error) {
+	g := catalogue(base, pub, st)
 	if jsonld, err = g.jsonLD(); err != nil {
 		return nil, nil, err
 	}

@@ -8,27 +8,10 @@ import (
 	"github.com/civictech/registry/internal/algorithms"
 )
 
-// The catalogue's publisher, contact, licence and coverage. They are constants rather than
-// settings because they describe the institution that runs the register, which changes
-// with a fork, not with a deployment: a council adopting the register edits them here.
+// Licence of the register's content: the data package (opendata) states the same one.
 const (
-	PublisherName = "Ajuntament de Barcelona"
-	// PublisherURI is the council in Spain's directory of public bodies (DIR3 code
-	// L01080193), as datos.gob.es, the national portal that harvests Spanish catalogues,
-	// names publishers.
-	PublisherURI = "http://datos.gob.es/recurso/sector-publico/org/Organismo/L01080193"
-	// ContactName and ContactEmail are the office that answers for the register. The
-	// address is a placeholder on a reserved domain until the office names its mailbox: a
-	// guessed address at the council's domain could reach the wrong people. The contact
-	// also points to the register itself, where every fact sheet takes questions.
-	ContactName  = "Oficina Municipal de Dades"
-	ContactEmail = "dades@example.org"
-	// Licence of the register's content: the data package (opendata) states the same one.
 	Licence      = "https://creativecommons.org/licenses/by/4.0/"
 	licenceTitle = "Creative Commons Attribution 4.0 International"
-	// Spatial is Barcelona in GeoNames; DCAT-AP accepts GeoNames where the EU place list
-	// is not used.
-	Spatial = "http://sws.geonames.org/3128760/"
 )
 
 // Controlled vocabularies DCAT-AP asks for.
@@ -126,7 +109,7 @@ func distributions(base string) []distribution {
 }
 
 // catalogue describes the register as a DCAT-AP 3 catalogue served at base.
-func catalogue(base string, st registerStats) *graph {
+func catalogue(base string, pub Publisher, st registerStats) *graph {
 	g := &graph{}
 	cat, ds, api := iri(base+"/#catalog"), iri(base+"/#dataset"), iri(base+"/#api")
 	var langs []term
@@ -145,7 +128,7 @@ func catalogue(base string, st registerStats) *graph {
 			"ca": "Dades obertes del registre públic dels algorismes que utilitza l'Ajuntament i de la revisió ètica que ha superat cadascun.",
 			"es": "Datos abiertos del registro público de los algoritmos que utiliza el Ayuntamiento y de la revisión ética que ha superado cada uno.",
 			"en": "Open data from the public register of the algorithms the city council uses, and of the ethics review each one passed."}.terms()...).
-		set(nsDCT+"publisher", iri(PublisherURI)).
+		set(nsDCT+"publisher", iri(pub.URI)).
 		set(nsFOAF+"homepage", iri(base+"/")).
 		set(nsDCT+"language", langs...).
 		set(nsDCT+"license", iri(Licence)).
@@ -155,7 +138,7 @@ func catalogue(base string, st registerStats) *graph {
 		set(nsDCAT+"service", api)
 
 	dists := distributions(base)
-	dataset(g, ds, base, st, langs, modified, dists)
+	dataset(g, ds, base, pub, st, langs, modified, dists)
 	for _, d := range dists {
 		u := iri(base + d.path)
 		n := g.add(iri(base+"/#distribution-"+d.key), nsDCAT+"Distribution").
@@ -172,13 +155,13 @@ func catalogue(base string, st registerStats) *graph {
 			n.set(nsDCT+"conformsTo", iri(c))
 		}
 	}
-	service(g, api, ds, base)
-	agents(g, base, st)
+	service(g, api, ds, base, pub)
+	agents(g, base, pub, st)
 	return g
 }
 
 // dataset describes the register's content: one dataset, the published entries.
-func dataset(g *graph, ds term, base string, st registerStats, langs, modified []term, dists []distribution) {
+func dataset(g *graph, ds term, base string, pub Publisher, st registerStats, langs, modified []term, dists []distribution) {
 	var landing, distTerms []term
 	for _, l := range algorithms.Languages {
 		landing = append(landing, iri(base+"/"+l+"/algorithms"))
@@ -195,9 +178,9 @@ func dataset(g *graph, ds term, base string, st registerStats, langs, modified [
 		set(nsDCT+"identifier", literal(ds.iri)).
 		set(nsDCAT+"keyword", keywords()...).
 		set(nsDCAT+"theme", iri(euTheme+"GOVE"), iri(euTheme+"TECH")).
-		set(nsDCT+"publisher", iri(PublisherURI)).
+		set(nsDCT+"publisher", iri(pub.URI)).
 		set(nsDCAT+"contactPoint", blankNode("contact")).
-		set(nsDCT+"spatial", iri(Spatial)).
+		set(nsDCT+"spatial", iri(pub.PlaceURI)).
 		set(nsDCT+"accrualPeriodicity", iri(euFrequency+"CONT")).
 		set(nsDCT+"accessRights", iri(euAccess+"PUBLIC")).
 		set(nsDCT+"language", langs...).
@@ -224,7 +207,7 @@ func keywords() []term {
 }
 
 // service describes the JSON API as a DCAT data service.
-func service(g *graph, api, ds term, base string) {
+func service(g *graph, api, ds term, base string, pub Publisher) {
 	g.add(api, nsDCAT+"DataService").
 		set(nsDCT+"title", texts{"ca": "API del Registre d'algorismes", "es": "API del Registro de algoritmos",
 			"en": "Algorithm Registry API"}.terms()...).
@@ -236,27 +219,27 @@ func service(g *graph, api, ds term, base string) {
 		set(nsDCAT+"endpointDescription", iri(base+OpenAPIPath)).
 		set(nsDCT+"conformsTo", iri(openAPISpec)).
 		set(nsDCAT+"servesDataset", ds).
-		set(nsDCT+"publisher", iri(PublisherURI)).
+		set(nsDCT+"publisher", iri(pub.URI)).
 		set(nsDCT+"license", iri(Licence)).
 		set(nsDCT+"accessRights", iri(euAccess+"PUBLIC"))
 }
 
 // agents describes who and what the catalogue refers to: publisher, contact, licence,
 // coverage and the standards the distributions follow.
-func agents(g *graph, base string, st registerStats) {
-	g.add(iri(PublisherURI), nsFOAF+"Agent").
-		set(nsFOAF+"name", literal(PublisherName)).
+func agents(g *graph, base string, pub Publisher, st registerStats) {
+	g.add(iri(pub.URI), nsFOAF+"Agent").
+		set(nsFOAF+"name", literal(pub.Name)).
 		set(nsDCT+"type", iri(localAuthority))
 	g.add(blankNode("contact"), nsVCard+"Kind").
-		set(nsVCard+"fn", literal(ContactName)).
-		set(nsVCard+"hasEmail", iri("mailto:"+ContactEmail)).
+		set(nsVCard+"fn", literal(pub.ContactName)).
+		set(nsVCard+"hasEmail", iri("mailto:"+pub.ContactEmail)).
 		set(nsVCard+"hasURL", iri(base+"/"))
 	if st.first != "" {
 		g.add(blankNode("period"), nsDCT+"PeriodOfTime").
 			set(nsDCAT+"startDate", typed(st.first, nsXSD+"date"))
 	}
 	g.add(iri(Licence), nsDCT+"LicenseDocument").set(nsDCT+"title", text(licenceTitle, "en"))
-	g.add(iri(Spatial), nsDCT+"Location").set(nsDCT+"title", text("Barcelona", "ca"))
+	g.add(iri(pub.PlaceURI), nsDCT+"Location").set(nsDCT+"title", literal(pub.Place))
 	g.add(iri(eurocitiesStandard), nsDCT+"Standard").
 		set(nsDCT+"title", text("Eurocities Algorithmic Transparency Standard v0.3.1", "en"))
 	g.add(iri(base+RecordSchemaPath), nsDCT+"Standard").

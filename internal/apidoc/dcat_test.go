@@ -61,12 +61,17 @@ func handle(t *testing.T, fn func(http.ResponseWriter, *http.Request) error) htt
 // the Turtle parses (ours and, when installed, Raptor), and it holds exactly the triples of
 // the JSON-LD.
 func TestCatalogueSerialisationsAgree(t *testing.T) {
-	h, err := New(testBase+"/", testRecords())
+	h, err := New(testBase+"/", testPublisher, testRecords())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ld := fetch(t, handle(t, h.CatalogJSONLD))
 	ttl := fetch(t, handle(t, h.CatalogTurtle))
+	for _, leak := range []string{"Barcelona", DefaultPublisher.URI, PlaceholderEmail} {
+		if strings.Contains(ld.Body.String(), leak) || strings.Contains(ttl.Body.String(), leak) {
+			t.Errorf("another council's catalogue names the default publisher's %q", leak)
+		}
+	}
 	if ct := ld.Header().Get("Content-Type"); ct != "application/ld+json" {
 		t.Errorf("JSON-LD Content-Type %q", ct)
 	}
@@ -109,18 +114,19 @@ func checkCatalogue(t *testing.T, ts []triple) {
 		b + "/#api> " + rdfType + " <http://www.w3.org/ns/dcat#DataService>",
 		b + "/#catalog> <http://www.w3.org/ns/dcat#dataset> " + b + "/#dataset>",
 		b + "/#catalog> <http://purl.org/dc/terms/title> \"Catàleg del Registre d'algorismes\"@ca",
-		b + "/#catalog> <http://purl.org/dc/terms/publisher> <" + PublisherURI + ">",
-		"<" + PublisherURI + "> " + rdfType + " <http://xmlns.com/foaf/0.1/Agent>",
-		"<" + PublisherURI + "> <http://xmlns.com/foaf/0.1/name> \"Ajuntament de Barcelona\"^^<" + xsdString + ">",
+		b + "/#catalog> <http://purl.org/dc/terms/publisher> <" + testPublisher.URI + ">",
+		"<" + testPublisher.URI + "> " + rdfType + " <http://xmlns.com/foaf/0.1/Agent>",
+		"<" + testPublisher.URI + "> <http://xmlns.com/foaf/0.1/name> \"Ajuntament de Girona\"^^<" + xsdString + ">",
 		// The latest publication of the register, in UTC.
 		b + "/#catalog> <http://purl.org/dc/terms/modified> \"2025-09-30T06:30:00Z\"^^<http://www.w3.org/2001/XMLSchema#dateTime>",
 		b + "/#dataset> <http://purl.org/dc/terms/issued> \"2023-11-15\"^^<http://www.w3.org/2001/XMLSchema#date>",
 		b + "/#dataset> <http://purl.org/dc/terms/title> \"Algorithm Registry\"@en",
 		b + "/#dataset> <http://purl.org/dc/terms/accrualPeriodicity> <http://publications.europa.eu/resource/authority/frequency/CONT>",
-		b + "/#dataset> <http://purl.org/dc/terms/spatial> <" + Spatial + ">",
+		b + "/#dataset> <http://purl.org/dc/terms/spatial> <" + testPublisher.PlaceURI + ">",
+		"<" + testPublisher.PlaceURI + "> <http://purl.org/dc/terms/title> \"Girona\"^^<" + xsdString + ">",
 		b + "/#dataset> <http://www.w3.org/ns/dcat#contactPoint> _:contact",
 		"_:contact " + rdfType + " <http://www.w3.org/2006/vcard/ns#Kind>",
-		"_:contact <http://www.w3.org/2006/vcard/ns#hasEmail> <mailto:" + ContactEmail + ">",
+		"_:contact <http://www.w3.org/2006/vcard/ns#hasEmail> <mailto:dades@girona.test>",
 		"_:period <http://www.w3.org/ns/dcat#startDate> \"2023-11-15\"^^<http://www.w3.org/2001/XMLSchema#date>",
 		b + "/#distribution-csv> <http://www.w3.org/ns/dcat#downloadURL> " + b + "/api/v1/export.csv>",
 		b + "/#distribution-csv> <http://www.w3.org/ns/dcat#mediaType> <https://www.iana.org/assignments/media-types/text/csv>",
@@ -154,7 +160,7 @@ func checkCatalogue(t *testing.T, ts []triple) {
 // TestCatalogueOfAnEmptyRegister leaves out what an empty register has no value for,
 // rather than inventing one.
 func TestCatalogueOfAnEmptyRegister(t *testing.T) {
-	ld, ttl, err := writeCatalogue(testBase, registerStats{})
+	ld, ttl, err := writeCatalogue(testBase, DefaultPublisher, registerStats{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +175,7 @@ func TestCatalogueOfAnEmptyRegister(t *testing.T) {
 }
 
 func TestCatalogueRevalidates(t *testing.T) {
-	h, err := New(testBase, testRecords())
+	h, err := New(testBase, testPublisher, testRecords())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +190,38 @@ func TestCatalogueRevalidates(t *testing.T) {
 	}
 }
 
+// testPublisher is another council's: nothing of the default may leak into its catalogue.
+var testPublisher = Publisher{Name: "Ajuntament de Girona", URI: "http://datos.gob.es/recurso/sector-publico/org/Organismo/L01170792",
+	ContactName: "Oficina de Dades", ContactEmail: "dades@girona.test", Place: "Girona", PlaceURI: "http://sws.geonames.org/3121456/"}
+
+// TestPublisherMustBeComplete: New refuses a publisher a portal could not use.
+func TestPublisherMustBeComplete(t *testing.T) {
+	if err := DefaultPublisher.Validate(); err != nil {
+		t.Fatalf("the default publisher: %v", err)
+	}
+	for name, change := range map[string]func(*Publisher){
+		"no name":           func(p *Publisher) { p.Name = "" },
+		"relative URI":      func(p *Publisher) { p.URI = "/org/1" },
+		"e-mail":            func(p *Publisher) { p.ContactEmail = "dades at girona" },
+		"e-mail with name":  func(p *Publisher) { p.ContactEmail = "Dades <dades@girona.test>" },
+		"no place URI":      func(p *Publisher) { p.PlaceURI = "" },
+		"no contact's name": func(p *Publisher) { p.ContactName = "" },
+	} {
+		p := testPublisher
+		change(&p)
+		if _, err := New(testBase, p, records{}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
 func TestBaseAddressMustBeAbsolute(t *testing.T) {
 	for _, base := range []string{"", "algorismes.example.cat", "/register", "ftp://x.test", "https://", "https://x.test/?a=b"} {
-		if _, err := New(base, records{}); err == nil {
+		if _, err := New(base, DefaultPublisher, records{}); err == nil {
 			t.Errorf("New(%q) accepted it", base)
 		}
 	}
-	h, err := New("https://x.test/a b/", records{})
+	h, err := New("https://x.test/a b/", DefaultPublisher, records{})
 	if err != nil {
 		t.Fatal(err)
 	}

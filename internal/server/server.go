@@ -29,6 +29,9 @@ type Config struct {
 	BaseURL string
 	// SessionKey signs session and flash cookies (32 bytes or more).
 	SessionKey []byte
+	// Publisher is who the open data catalogue names as the register's publisher and
+	// contact; zero: apidoc.DefaultPublisher.
+	Publisher apidoc.Publisher
 	// SecretsKey seals the keys of second-factor apps in the database (32 bytes; see
 	// auth.SecretBox). Unlike SessionKey, it cannot be replaced without losing them.
 	SecretsKey []byte
@@ -126,7 +129,10 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs, err := apidoc.New(cfg.BaseURL, store)
+	if cfg.Publisher == (apidoc.Publisher{}) {
+		cfg.Publisher = apidoc.DefaultPublisher
+	}
+	docs, err := apidoc.New(cfg.BaseURL, cfg.Publisher, store)
 	if err != nil {
 		return nil, err
 	}
