@@ -84,6 +84,8 @@ var dynamicKeys = slices.Concat(
 	algorithms.SpecialCategories, risk.Tiers, stateKeys(),
 	[]string{"decision:approve", "decision:request_changes", "decision:reject"},
 	[]string{"log:publication", "log:unpublish", "log:decision"},
+	// Language names in running text (langname in internal/web).
+	[]string{"language:ca", "language:es", "language:en"},
 	slices.Collect(maps.Values(algorithms.FieldLabels)),
 	slices.Collect(maps.Values(algorithms.FieldHints)),
 	slices.Collect(maps.Values(algorithms.SectionTitles)),

@@ -107,7 +107,7 @@ func TestIndexPage(t *testing.T) {
 		`<option value="relevance" selected>Best match</option>`)
 	// A fallback is marked: the retired pilot has no English name.
 	res = c.get("/en/algorithms?q=carrega+descarrega")
-	mustContain(t, "fallback", res.body, `lang="ca">Pilot de comptatge`, `(in Català)`)
+	mustContain(t, "fallback", res.body, `lang="ca">Pilot de comptatge`, `(in Catalan)`)
 	// In Catalan.
 	res = c.get("/ca/algorithms?q=pobresa+energetica")
 	mustContain(t, "Catalan", res.body, `<html lang="ca">`, `1 resultat per a «pobresa energetica»`)

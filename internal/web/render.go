@@ -161,7 +161,9 @@ func (rd *Renderer) funcs(l i18n.Lang) template.FuncMap {
 		"add":      func(a, b int) int { return a + b },
 		"list":     func(items ...any) []any { return items },
 		"duration": humanDuration,
-		"langname": func(code string) string { return i18n.Lang(code).Name() },
+		// The name of a language in the page's language, for running text ("shown in
+		// Spanish"); the language switcher names each in its own.
+		"langname": func(code string) string { return rd.cat.T(l, "language:"+code) },
 		"hasKey": func(m map[string]bool, k string) bool {
 			_, ok := m[k]
 			return ok
