@@ -103,7 +103,10 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 				t.Errorf("the catalogue does not name %q:\n%.800s", want, body)
 			}
 		}
-	}, "--demo")
+	}, "--demo", "--cpu-profile", filepath.Join(dir, "cpu.pprof"))
+	if profile, err := os.ReadFile(filepath.Join(dir, "cpu.pprof")); err != nil || len(profile) < 2 || profile[0] != 0x1f || profile[1] != 0x8b {
+		t.Errorf("--cpu-profile wrote no profile (a gzipped protocol buffer): %d bytes, %v", len(profile), err)
+	}
 	if !strings.Contains(out, "already has accounts") {
 		t.Errorf("second start did not reuse the data:\n%s", out)
 	}
