@@ -1,6 +1,7 @@
 package algorithms
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -23,6 +24,26 @@ type Handlers struct {
 	// Feedback returns the committee's comments and decisions on a revision, for its
 	// authors (the review package knows them).
 	Feedback func(r *http.Request, revID string) (any, error)
+	// Departments returns the names, in a language, of the departments authors choose
+	// from (the departments package keeps them); nil or none: the field is free text.
+	Departments func(ctx context.Context, lang string) ([]string, error)
+}
+
+// renderSection renders a section's form, with the departments to choose from.
+func (h *Handlers) renderSection(w http.ResponseWriter, r *http.Request, status int, sv *sectionView) error {
+	if h.Departments != nil {
+		for i := range sv.Fields {
+			if sv.Fields[i].Name != "department" {
+				continue
+			}
+			names, err := h.Departments(r.Context(), sv.TL)
+			if err != nil {
+				return err
+			}
+			sv.Fields[i].Suggestions = names
+		}
+	}
+	return h.rd.Render(w, r, status, "workspace/section", web.Page{Title: h.rd.T(r, sv.Title), Data: sv})
 }
 
 // NewHandlers returns the workspace handlers. preview renders a revision as its public fact
@@ -64,14 +85,27 @@ func (h *Handlers) List(w http.ResponseWriter, r *http.Request) error {
 }
 
 type newData struct {
-	Form  *web.Form
-	Langs []string
+	Form        *web.Form
+	Langs       []string
+	Departments []string // to choose from, in the page's language
+}
+
+// renderNew renders the new-entry form.
+func (h *Handlers) renderNew(w http.ResponseWriter, r *http.Request, status int, f *web.Form) error {
+	d := newData{Form: f, Langs: Languages}
+	if h.Departments != nil {
+		var err error
+		if d.Departments, err = h.Departments(r.Context(), string(web.LangFrom(r.Context()))); err != nil {
+			return err
+		}
+	}
+	return h.rd.Render(w, r, status, "workspace/new", web.Page{Title: h.rd.T(r, "New entry"), Data: d})
 }
 
 // NewPage asks for what an entry needs to exist: its name and original language.
 func (h *Handlers) NewPage(w http.ResponseWriter, r *http.Request) error {
 	f := web.NewForm(url.Values{"lang": {string(web.LangFrom(r.Context()))}, "organization": {"Ajuntament de Barcelona"}})
-	return h.rd.Render(w, r, http.StatusOK, "workspace/new", web.Page{Title: h.rd.T(r, "New entry"), Data: newData{Form: f, Langs: Languages}})
+	return h.renderNew(w, r, http.StatusOK, f)
 }
 
 // Create registers the entry and opens its overview.
@@ -92,8 +126,7 @@ func (h *Handlers) Create(w http.ResponseWriter, r *http.Request) error {
 		if !h.rd.Fail(r, f, err) {
 			return err
 		}
-		return h.rd.Render(w, r, http.StatusUnprocessableEntity, "workspace/new",
-			web.Page{Title: h.rd.T(r, "New entry"), Data: newData{Form: f, Langs: Languages}})
+		return h.renderNew(w, r, http.StatusUnprocessableEntity, f)
 	}
 	return h.rd.Redirect(w, r, "/workspace/"+alg.ID, "Entry created. Fill in each section.")
 }
@@ -182,7 +215,7 @@ func (h *Handlers) EditSection(w http.ResponseWriter, r *http.Request) error {
 		extra[add] = 1
 	}
 	sv := newSectionView(alg, rev, &rev.Sheet, section, tl, map[string]string{}, extra)
-	return h.rd.Render(w, r, http.StatusOK, "workspace/section", web.Page{Title: h.rd.T(r, sv.Title), Data: sv})
+	return h.renderSection(w, r, http.StatusOK, sv)
 }
 
 func cloneSheet(fs FactSheet) FactSheet {
@@ -230,7 +263,7 @@ func (h *Handlers) SaveSection(w http.ResponseWriter, r *http.Request) error {
 		}
 		sheet.normalise()
 		sv := newSectionView(alg, rev, &sheet, section, tl, form.Errors, extra)
-		return h.rd.Render(w, r, http.StatusUnprocessableEntity, "workspace/section", web.Page{Title: h.rd.T(r, sv.Title), Data: sv})
+		return h.renderSection(w, r, http.StatusUnprocessableEntity, sv)
 	}
 	base := "/workspace/" + alg.ID
 	switch {

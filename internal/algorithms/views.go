@@ -14,6 +14,7 @@ type fieldView struct {
 	Reference   string // the original-language text, shown while translating
 	Error       string
 	Values      []string // for lists of options (special categories)
+	Suggestions []string // for text: the usual answers, offered as the field is typed
 }
 
 // sectionView is one section's form.

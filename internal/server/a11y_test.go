@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/demo"
 	"github.com/civictech/registry/internal/i18n"
 )
@@ -315,6 +316,13 @@ func auditStaff(a *auditor, app *testApp, staff demo.Staff) []string {
 	for _, path := range []string{"/review", "/review/" + inReview} {
 		found = append(found, a.check(path, 200)...)
 	}
+	// The data office's departments, and their form sent back with errors.
+	app.user("a11y-admin@example.org", auth.RoleAdmin)
+	a.signIn(app, "a11y-admin@example.org")
+	for _, path := range []string{"/admin", "/admin/departments"} {
+		found = append(found, a.check(path, 200)...)
+	}
+	found = append(found, a.submit(`form[action="/admin/departments"] button[type=submit]`, 422)...)
 	return found
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/civictech/registry/internal/algorithms/risk"
 	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/auth"
+	"github.com/civictech/registry/internal/departments"
 	"github.com/civictech/registry/internal/feedback"
 	"github.com/civictech/registry/internal/i18n"
 	"github.com/civictech/registry/internal/opendata"
@@ -78,6 +79,8 @@ type Server struct {
 	reviewAPI *review.API
 	// opendata serves the exports, their data package and the Eurocities schema to anyone.
 	opendata *opendata.Handlers
+	// departments serves the data office's list of the council's departments.
+	departments *departments.Handlers
 	// apidoc serves the OpenAPI document, the record's JSON Schema and the DCAT catalogue.
 	apidoc *apidoc.Handlers
 	// tlog is the transparency log; logs serves it.
@@ -117,6 +120,10 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 	reviews := review.NewHandlers(reviewSvc, rd, pages.Document)
 	workspace := algorithms.NewHandlers(store, rd, pages.Preview)
 	workspace.Feedback = reviews.Feedback
+	depts := departments.NewStore(db)
+	workspace.Departments = func(ctx context.Context, lang string) ([]string, error) {
+		return depts.Names(ctx, i18n.Lang(lang))
+	}
 	public := publish.NewPublic(rd, pages, store, governance(reviewSvc))
 	public.BaseURL = cfg.BaseURL // feeds need absolute links
 	coherence := publish.NewCoherence(db, public, log)
@@ -159,9 +166,13 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		apiLimit:   apiLimiter(cfg.PublicAPIRateLimit),
 		reviewAPI:  review.NewAPI(reviewSvc, rd),
 		opendata:   exports,
-		apidoc:     docs,
-		tlog:       transparency,
-		logs:       tlog.NewHandlers(transparency, rd),
+		departments: departments.NewHandlers(rd, depts, func(r *http.Request) departments.Actor {
+			a := auth.ActorOf(r)
+			return departments.Actor{ID: a.ID, Email: a.Email, ClientIP: a.ClientIP, RequestID: a.RequestID}
+		}),
+		apidoc: docs,
+		tlog:   transparency,
+		logs:   tlog.NewHandlers(transparency, rd),
 	}, nil
 }
 
