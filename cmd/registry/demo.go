@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/civictech/registry/internal/algorithms"
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/demo"
+	"github.com/civictech/registry/internal/departments"
 	"github.com/civictech/registry/internal/review"
 	"github.com/civictech/registry/internal/server"
 )
@@ -55,6 +58,37 @@ func seedDemo(ctx context.Context, env environment, srv *server.Server) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "demo: %d entries registered and reviewed\n", n)
+	d, err := seedDemoDepartments(ctx, srv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "demo: %d entries registered and reviewed, %d departments\n", n, d)
 	return nil
+}
+
+// seedDemoDepartments adds the departments the demo entries name in all three languages,
+// as the data office would have, and returns how many.
+func seedDemoDepartments(ctx context.Context, srv *server.Server) (int, error) {
+	entries, err := demo.Entries()
+	if err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		var sheet struct {
+			Department map[string]string `json:"department"`
+		}
+		if err := json.Unmarshal(e.FactSheet, &sheet); err != nil {
+			return 0, fmt.Errorf("demo entry %s: %w", e.Slug, err)
+		}
+		names := sheet.Department
+		if names["ca"] == "" || names["es"] == "" || names["en"] == "" || seen[strings.ToLower(names["ca"])] {
+			continue
+		}
+		seen[strings.ToLower(names["ca"])] = true
+		if _, err := srv.Departments().Add(ctx, names, departments.Actor{Email: "demo", ClientIP: "local"}); err != nil {
+			return 0, fmt.Errorf("demo department %q: %w", names["ca"], err)
+		}
+	}
+	return len(seen), nil
 }

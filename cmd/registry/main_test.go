@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,9 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 	out := serveOnce(t, dataDir, nil, "--demo")
 	if !strings.Contains(out, "admin@demo.example") {
 		t.Errorf("first start printed no demo logins:\n%s", out)
+	}
+	if !regexp.MustCompile(`entries registered and reviewed, [1-9][0-9]* departments`).MatchString(out) {
+		t.Errorf("first start seeded no departments:\n%s", out)
 	}
 	// Another council's deployment names itself in the open data catalogue.
 	t.Setenv("REGISTRY_PUBLISHER_NAME", "Ajuntament de Girona")

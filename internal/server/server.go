@@ -79,7 +79,8 @@ type Server struct {
 	reviewAPI *review.API
 	// opendata serves the exports, their data package and the Eurocities schema to anyone.
 	opendata *opendata.Handlers
-	// departments serves the data office's list of the council's departments.
+	// depts keeps the council's departments; departments serves the data office's pages.
+	depts       *departments.Store
 	departments *departments.Handlers
 	// apidoc serves the OpenAPI document, the record's JSON Schema and the DCAT catalogue.
 	apidoc *apidoc.Handlers
@@ -166,6 +167,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		apiLimit:   apiLimiter(cfg.PublicAPIRateLimit),
 		reviewAPI:  review.NewAPI(reviewSvc, rd),
 		opendata:   exports,
+		depts:      depts,
 		departments: departments.NewHandlers(rd, depts, func(r *http.Request) departments.Actor {
 			a := auth.ActorOf(r)
 			return departments.Actor{ID: a.ID, Email: a.Email, ClientIP: a.ClientIP, RequestID: a.RequestID}
@@ -228,6 +230,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // Algorithms returns the entries' store (for the command line and tests).
 func (s *Server) Algorithms() *algorithms.Store { return s.algorithms }
+
+// Departments returns the council's departments (for the command line and tests).
+func (s *Server) Departments() *departments.Store { return s.depts }
 
 // Review returns the review workflow (for the command line and tests).
 func (s *Server) Review() *review.Service { return s.review }
