@@ -231,7 +231,7 @@ type DraftMissing struct {
 	Message string `json:"message"`
 }
 
-func (a *API) record(r *http.Request, alg *Algorithm, rev *Revision) DraftRecord {
+func (a *API) record(r *http.Request, alg *Algorithm, rev *Revision) (DraftRecord, error) {
 	res := rev.Assessment
 	d := DraftRecord{ID: alg.ID, Slug: alg.Slug, Revision: rev.Number, State: rev.State, Editable: rev.Editable(),
 		Version: rev.Version, ETag: draftETag(rev), FactSheet: rev.Sheet, RiskAssessment: rev.Risk,
@@ -247,19 +247,28 @@ func (a *API) record(r *http.Request, alg *Algorithm, rev *Revision) DraftRecord
 		tier, level := res.Tier, res.LevelName()
 		d.Risk.Category, d.Risk.ImpactLevel = &tier, &level
 	}
-	for _, p := range rev.Missing() {
+	missing, err := a.store.Problems(r.Context(), rev)
+	if err != nil {
+		return d, err
+	}
+	for _, p := range missing {
 		d.Missing = append(d.Missing, DraftMissing{Field: p.Field, Section: p.Section, Message: a.rd.T(r, p.Message, p.Args...)})
 	}
-	return d
+	return d, nil
 }
 
 // writeDraft answers with the record and its entity tag. The draft is private and changes,
 // so caches may keep it only to revalidate it.
-func (a *API) writeDraft(w http.ResponseWriter, r *http.Request, status int, alg *Algorithm, rev *Revision) {
+func (a *API) writeDraft(w http.ResponseWriter, r *http.Request, status int, alg *Algorithm, rev *Revision) error {
+	record, err := a.record(r, alg, rev)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("ETag", draftETag(rev))
 	w.Header().Set("Cache-Control", "private, no-cache")
 	w.Header().Set("Vary", "Accept-Language")
-	web.WriteJSON(w, status, a.record(r, alg, rev))
+	web.WriteJSON(w, status, record)
+	return nil
 }
 
 // Create registers a new entry from the fact sheet (and risk assessment) sent, answering
@@ -274,8 +283,7 @@ func (a *API) Create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/algorithms/"+alg.ID+"/draft")
-	a.writeDraft(w, r, http.StatusCreated, alg, rev)
-	return nil
+	return a.writeDraft(w, r, http.StatusCreated, alg, rev)
 }
 
 // Draft answers with the entry's working revision, or 304 when the client's copy (named
@@ -291,8 +299,7 @@ func (a *API) Draft(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	a.writeDraft(w, r, http.StatusOK, alg, rev)
-	return nil
+	return a.writeDraft(w, r, http.StatusOK, alg, rev)
 }
 
 // UpdateDraft replaces the working revision's fact sheet, and its risk assessment when one
@@ -331,8 +338,7 @@ func (a *API) UpdateDraft(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	a.writeDraft(w, r, http.StatusOK, alg, saved)
-	return nil
+	return a.writeDraft(w, r, http.StatusOK, alg, saved)
 }
 
 // draftETag is the entity tag of the draft record: the revision's ETag with its state. A

@@ -159,7 +159,10 @@ func (h *Handlers) renderOverview(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	missing := rev.Missing()
+	missing, err := h.store.Problems(r.Context(), rev)
+	if err != nil {
+		return err
+	}
 	d := overviewData{Algorithm: alg, Revision: rev, Missing: h.problemViews(r, alg.ID, rev, missing), Labels: FieldLabels, Langs: Languages,
 		Owners: owners, Coverage: coverage(&rev.Sheet)}
 	for _, s := range Sections {

@@ -1,7 +1,9 @@
 package algorithms
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civictech/registry/internal/algorithms/risk"
@@ -88,6 +90,25 @@ func (r *Revision) Missing() []Problem {
 			Message: "A prohibited practice under Article 5 of the EU AI Act cannot be registered for use."}) // i18n
 	}
 	return out
+}
+
+// Problems lists what a submission of rev still needs: what Missing finds, and a department
+// that is not on the data office's list (DepartmentListed).
+func (s *Store) Problems(ctx context.Context, rev *Revision) ([]Problem, error) {
+	out := rev.Missing()
+	name := rev.Sheet.Department[rev.Sheet.Lang]
+	if s.DepartmentListed == nil || strings.TrimSpace(name) == "" {
+		return out, nil // an empty department is already missing
+	}
+	listed, err := s.DepartmentListed(ctx, rev.Sheet.Lang, name)
+	if err != nil {
+		return nil, err
+	}
+	if !listed {
+		out = append(out, Problem{Field: "department", Section: "basic",
+			Message: "Choose one of the council's departments: the data office keeps the list."}) // i18n
+	}
+	return out, nil
 }
 
 // StaleError is returned when an edit names a version older than the stored one. It carries

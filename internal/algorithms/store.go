@@ -28,6 +28,10 @@ const (
 type Store struct {
 	db   *pgxpool.Pool
 	Risk *risk.Definitions
+	// DepartmentListed reports whether name, in language lang, is a department authors may
+	// choose (the departments package keeps the list; while it is empty, any name is). Nil:
+	// any name is.
+	DepartmentListed func(ctx context.Context, lang, name string) (bool, error)
 }
 
 // NewStore returns the store on db, assessing risk with defs.

@@ -75,6 +75,19 @@ func (s *Store) Names(ctx context.Context, lang i18n.Lang) ([]string, error) {
 	return names, nil
 }
 
+// Listed reports whether name is the name in lang of an active department, whatever its
+// case and spacing; while there is no active department, any name is.
+func (s *Store) Listed(ctx context.Context, lang i18n.Lang, name string) (bool, error) {
+	var listed bool
+	err := s.db.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM departments WHERE active)
+		OR EXISTS (SELECT FROM departments WHERE active AND lower(names ->> $1) = lower($2))`,
+		string(lang), strings.Join(strings.Fields(name), " ")).Scan(&listed)
+	if err != nil {
+		return false, fmt.Errorf("departments: listed: %w", err)
+	}
+	return listed, nil
+}
+
 // ByID returns one department, NotFound when there is none.
 func (s *Store) ByID(ctx context.Context, id string) (*Department, error) {
 	rows, err := s.db.Query(ctx, `SELECT id, names, active FROM departments WHERE id::text = $1`, id)

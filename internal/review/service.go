@@ -119,7 +119,11 @@ func (e *MissingError) Unwrap() error {
 // *MissingError when fields or risk answers are missing, or the tier is unacceptable.
 func (s *Service) Submit(ctx context.Context, revID string, by Actor) error {
 	return s.step(ctx, revID, Submit, by, func(tx pgx.Tx, l *algorithms.Locked) (map[string]any, error) {
-		if missing := l.Missing(); len(missing) > 0 {
+		missing, err := s.store.Problems(ctx, l.Revision)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) > 0 {
 			return nil, &MissingError{Problems: missing}
 		}
 		sheet, answers, err := s.store.Snapshot(ctx, tx, l.ID)

@@ -60,6 +60,19 @@ func TestDepartments(t *testing.T) {
 	mustContain(t, "the basic section in Spanish", author.get("/workspace/"+id+"/edit/basic?tl=es").body,
 		`<option value="Parques y Jardines">`)
 
+	// A department off the list is something a submission still needs to put right; the
+	// listed one, in any case and spacing, is not.
+	const offList = "Choose one of the council&#39;s departments: the data office keeps the list."
+	mustNotContain(t, "an entry of a listed department", author.get("/workspace/"+id).body, offList)
+	other := author.post("/workspace/new", url.Values{"lang": {"ca"}, "name": {"Cita prèvia"},
+		"description_short": {"Assigna hores."}, "organization": {"Ajuntament de Barcelona"}, "department": {"Districte de Gràcia"}})
+	expectStatus(t, other, http.StatusSeeOther)
+	mustContain(t, "an entry of an unlisted department", author.get(other.Header.Get("Location")).body, offList)
+	spaced := author.post("/workspace/new", url.Values{"lang": {"ca"}, "name": {"Cita prèvia 2"},
+		"description_short": {"Assigna hores."}, "organization": {"Ajuntament de Barcelona"}, "department": {"parcs i  JARDINS"}})
+	expectStatus(t, spaced, http.StatusSeeOther)
+	mustNotContain(t, "a listed department in another case", author.get(spaced.Header.Get("Location")).body, offList)
+
 	// Renamed and withdrawn: authors are no longer offered it.
 	m := regexp.MustCompile(`href="/admin/departments/([0-9a-f-]{36})">Guàrdia Urbana<`).FindStringSubmatch(list.body)
 	if m == nil {
