@@ -71,6 +71,9 @@ func (s *Store) SaveDraft(ctx context.Context, revID string, version int, sheet 
 			}
 			fields, args = e.Fields, e.FieldArgs
 		}
+		if err := s.canonicalDepartment(ctx, sheet); err != nil {
+			return nil, err
+		}
 	}
 	if answers != nil {
 		// Both parts are checked before either error is returned, so that the client

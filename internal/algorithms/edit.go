@@ -47,6 +47,9 @@ func (s *Store) SaveSheet(ctx context.Context, revID string, version int, sheet 
 	if err := sheet.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.canonicalDepartment(ctx, &sheet); err != nil {
+		return nil, err
+	}
 	return s.save(ctx, revID, version, by, func(rev *Revision) { rev.Sheet = sheet })
 }
 

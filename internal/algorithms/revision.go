@@ -93,18 +93,18 @@ func (r *Revision) Missing() []Problem {
 }
 
 // Problems lists what a submission of rev still needs: what Missing finds, and a department
-// that is not on the data office's list (DepartmentListed).
+// that is not on the data office's list (Departments).
 func (s *Store) Problems(ctx context.Context, rev *Revision) ([]Problem, error) {
 	out := rev.Missing()
 	name := rev.Sheet.Department[rev.Sheet.Lang]
-	if s.DepartmentListed == nil || strings.TrimSpace(name) == "" {
+	if s.Departments == nil || strings.TrimSpace(name) == "" {
 		return out, nil // an empty department is already missing
 	}
-	listed, err := s.DepartmentListed(ctx, rev.Sheet.Lang, name)
+	_, acceptable, err := s.Departments.Lookup(ctx, rev.Sheet.Lang, name)
 	if err != nil {
 		return nil, err
 	}
-	if !listed {
+	if !acceptable {
 		out = append(out, Problem{Field: "department", Section: "basic",
 			Message: "Choose one of the council's departments: the data office keeps the list."}) // i18n
 	}

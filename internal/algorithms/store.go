@@ -28,10 +28,38 @@ const (
 type Store struct {
 	db   *pgxpool.Pool
 	Risk *risk.Definitions
-	// DepartmentListed reports whether name, in language lang, is a department authors may
-	// choose (the departments package keeps the list; while it is empty, any name is). Nil:
-	// any name is.
-	DepartmentListed func(ctx context.Context, lang, name string) (bool, error)
+	// Departments is the data office's list (the departments package); nil: departments
+	// are free text.
+	Departments DepartmentList
+}
+
+// DepartmentList is the data office's list of the council's departments.
+type DepartmentList interface {
+	// Lookup returns the names in every language of the active department called name in
+	// lang (nil when none is), and whether an entry may name it: a listed department, or
+	// any name while the list is empty.
+	Lookup(ctx context.Context, lang, name string) (names map[string]string, acceptable bool, err error)
+}
+
+// canonicalDepartment gives a sheet whose department, in its original language, is on the
+// data office's list that department's own names in every language: the office translated
+// them once for every entry.
+func (s *Store) canonicalDepartment(ctx context.Context, sheet *FactSheet) error {
+	name := sheet.Department[sheet.Lang]
+	if s.Departments == nil || name == "" {
+		return nil
+	}
+	names, _, err := s.Departments.Lookup(ctx, sheet.Lang, name)
+	if err != nil || names == nil {
+		return err
+	}
+	sheet.Department = Text{}
+	for _, l := range Languages {
+		if names[l] != "" {
+			sheet.Department[l] = names[l]
+		}
+	}
+	return nil
 }
 
 // NewStore returns the store on db, assessing risk with defs.
@@ -87,6 +115,9 @@ func (s *Store) CreateDrafts(ctx context.Context, by Actor, drafts []NewDraft) (
 		d := &drafts[i]
 		d.Sheet.normalise()
 		if err := d.Sheet.Validate(); err != nil {
+			return nil, err
+		}
+		if err := s.canonicalDepartment(ctx, &d.Sheet); err != nil {
 			return nil, err
 		}
 		if d.Sheet.Name[d.Sheet.Lang] == "" {

@@ -75,17 +75,25 @@ func (s *Store) Names(ctx context.Context, lang i18n.Lang) ([]string, error) {
 	return names, nil
 }
 
-// Listed reports whether name is the name in lang of an active department, whatever its
-// case and spacing; while there is no active department, any name is.
-func (s *Store) Listed(ctx context.Context, lang i18n.Lang, name string) (bool, error) {
-	var listed bool
-	err := s.db.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM departments WHERE active)
-		OR EXISTS (SELECT FROM departments WHERE active AND lower(names ->> $1) = lower($2))`,
-		string(lang), strings.Join(strings.Fields(name), " ")).Scan(&listed)
+// Lookup finds the active department whose name in lang is name, whatever its case and
+// spacing: its names in every language, or nil when there is none. acceptable tells
+// whether an entry may name it: a listed department, or any name while no department is
+// active. (It is algorithms.DepartmentList.)
+func (s *Store) Lookup(ctx context.Context, lang, name string) (names map[string]string, acceptable bool, err error) {
+	var raw []byte
+	var listEmpty bool
+	err = s.db.QueryRow(ctx, `SELECT (SELECT names FROM departments WHERE active AND lower(names ->> $1) = lower($2) LIMIT 1),
+		NOT EXISTS (SELECT FROM departments WHERE active)`,
+		lang, strings.Join(strings.Fields(name), " ")).Scan(&raw, &listEmpty)
 	if err != nil {
-		return false, fmt.Errorf("departments: listed: %w", err)
+		return nil, false, fmt.Errorf("departments: lookup: %w", err)
 	}
-	return listed, nil
+	if raw != nil {
+		if err := json.Unmarshal(raw, &names); err != nil {
+			return nil, false, fmt.Errorf("departments: lookup: %w", err)
+		}
+	}
+	return names, names != nil || listEmpty, nil
 }
 
 // ByID returns one department, NotFound when there is none.

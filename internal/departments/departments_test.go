@@ -11,18 +11,21 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// TestListed: while the list is empty any name will do; then only an active department's
+// TestLookup: while the list is empty any name will do; then only an active department's
 // name in the language asked, whatever its case and spacing.
-func TestListed(t *testing.T) {
+func TestLookup(t *testing.T) {
 	pool, _ := pgtest.NewDatabase(t)
 	s := NewStore(pool)
 	ctx := context.Background()
 	by := Actor{Email: "admin@example.org"}
 	listed := func(lang i18n.Lang, name string) bool {
 		t.Helper()
-		ok, err := s.Listed(ctx, lang, name)
+		names, ok, err := s.Lookup(ctx, string(lang), name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ok && names != nil && names["en"] != "Parks and Gardens" {
+			t.Errorf("Lookup(%s, %q): names %v", lang, name, names)
 		}
 		return ok
 	}
@@ -45,7 +48,7 @@ func TestListed(t *testing.T) {
 		{i18n.Catalan, "Qualsevol", false},
 	} {
 		if got := listed(tc.lang, tc.name); got != tc.want {
-			t.Errorf("Listed(%s, %q) = %v, want %v", tc.lang, tc.name, got, tc.want)
+			t.Errorf("Lookup(%s, %q): acceptable %v, want %v", tc.lang, tc.name, got, tc.want)
 		}
 	}
 	if err := s.Update(ctx, parks.ID, parks.Names, false, by); err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -72,6 +73,11 @@ func TestDepartments(t *testing.T) {
 		"description_short": {"Assigna hores."}, "organization": {"Ajuntament de Barcelona"}, "department": {"parcs i  JARDINS"}})
 	expectStatus(t, spaced, http.StatusSeeOther)
 	mustNotContain(t, "a listed department in another case", author.get(spaced.Header.Get("Location")).body, offList)
+	// A listed department takes the data office's names, in every language.
+	sheet, _ := wsSheet(t, app, strings.TrimPrefix(spaced.Header.Get("Location"), "/workspace/"))
+	if want := map[string]string{"ca": "Parcs i Jardins", "es": "Parques y Jardines", "en": "Parks and Gardens"}; !maps.Equal(sheet.Department, want) {
+		t.Errorf("department %v, want the listed names %v", sheet.Department, want)
+	}
 
 	// Renamed and withdrawn: authors are no longer offered it.
 	m := regexp.MustCompile(`href="/admin/departments/([0-9a-f-]{36})">Guàrdia Urbana<`).FindStringSubmatch(list.body)

@@ -125,9 +125,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 	workspace.Departments = func(ctx context.Context, lang string) ([]string, error) {
 		return depts.Names(ctx, i18n.Lang(lang))
 	}
-	store.DepartmentListed = func(ctx context.Context, lang, name string) (bool, error) {
-		return depts.Listed(ctx, i18n.Lang(lang), name)
-	}
+	store.Departments = depts
 	public := publish.NewPublic(rd, pages, store, governance(reviewSvc))
 	public.BaseURL = cfg.BaseURL // feeds need absolute links
 	coherence := publish.NewCoherence(db, public, log)
