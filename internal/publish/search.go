@@ -163,6 +163,9 @@ type Hit struct {
 type FacetCount struct {
 	Value string
 	Count int
+	// Label is the department's name in the search's language, where the entries give one
+	// (the filter's value is the name in each entry's original language).
+	Label string
 }
 
 // Results are one page of a search, with the counts behind its filters.
@@ -251,15 +254,23 @@ func filterSQL(except string) string {
 }
 
 // facetSQL counts, for each filter, the values among the matching entries that meet the
-// other filters. The row whose facet is empty holds the total that meets them all.
-func facetSQL(s search) string {
-	parts := []string{"SELECT '', '', count(*) FROM f WHERE " + filterSQL("")}
-	for _, f := range Filters {
-		col := filterColumns[f]
-		parts = append(parts, fmt.Sprintf("SELECT '%s', %s, count(*) FROM f WHERE %s GROUP BY %s", f, col, filterSQL(f), col))
+// other filters. The row whose facet is empty holds the total that meets them all. A
+// department also comes with its name in lang.
+func facetSQL(s search, lang i18n.Lang) string {
+	if _, ok := tsvColumn[lang]; !ok { // lang is written into the query: one of ours only
+		lang = i18n.Catalan
 	}
-	return `WITH f AS MATERIALIZED (SELECT d.domain, d.department, d.risk_category, d.status, d.type FROM ` + s.from + `)
-	SELECT facet, value, n FROM (` + strings.Join(parts, "\nUNION ALL ") + `) AS u (facet, value, n)
+	parts := []string{"SELECT '', '', count(*), '' FROM f WHERE " + filterSQL("")}
+	for _, f := range Filters {
+		col, label := filterColumns[f], "''"
+		if f == "department" {
+			label = "min(department_label)"
+		}
+		parts = append(parts, fmt.Sprintf("SELECT '%s', %s, count(*), %s FROM f WHERE %s GROUP BY %s", f, col, label, filterSQL(f), col))
+	}
+	return `WITH f AS MATERIALIZED (SELECT d.domain, d.department, d.risk_category, d.status, d.type,
+		COALESCE(d.department_names ->> '` + string(lang) + `', '') AS department_label FROM ` + s.from + `)
+	SELECT facet, value, n, label FROM (` + strings.Join(parts, "\nUNION ALL ") + `) AS u (facet, value, n, label)
 	ORDER BY facet, value COLLATE "und-x-icu"`
 }
 
@@ -309,13 +320,13 @@ func pageSQL(s search, q Query) (string, []any) {
 func (ix *Index) Search(ctx context.Context, q Query) (*Results, error) {
 	s := newSearch(q)
 	res := &Results{Facets: map[string][]FacetCount{}}
-	rows, err := ix.db.Query(ctx, facetSQL(s), s.args...)
+	rows, err := ix.db.Query(ctx, facetSQL(s, q.Lang), s.args...)
 	if err != nil {
 		return nil, fmt.Errorf("publish: search facets: %w", err)
 	}
 	counts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (facetRow, error) {
 		var c facetRow
-		return c, row.Scan(&c.facet, &c.Value, &c.Count)
+		return c, row.Scan(&c.facet, &c.Value, &c.Count, &c.Label)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish: search facets: %w", err)

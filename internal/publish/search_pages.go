@@ -183,8 +183,11 @@ func newIndexView(t Translator, res *Results) indexView {
 		fv := filterView{Name: f, Label: t(filterLabels[f]), Value: q.Filter(f)}
 		for _, c := range facetOrder(f, res.Facets[f], fv.Value) {
 			label := c.Value
-			if f != "department" {
+			switch {
+			case f != "department":
 				label = t(c.Value)
+			case c.Label != "":
+				label = c.Label
 			}
 			fv.Options = append(fv.Options, option{Value: c.Value, Label: label, Count: c.Count, Selected: c.Value == fv.Value})
 		}

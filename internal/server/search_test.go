@@ -74,6 +74,9 @@ func TestIndexPage(t *testing.T) {
 	// fieldset, the count in the results heading, pagination with rel links and aria-current.
 	res := c.get("/en/algorithms")
 	expectStatus(t, res, http.StatusOK)
+	// A department is filtered by its name in the entry's language and shown in the page's.
+	mustContain(t, "the department filter", res.body,
+		`<option value="Direcció d&#39;Atenció Ciutadana i Institut Municipal d&#39;Informàtica (IMI)">Citizen Services Directorate and Municipal Institute of Information Technology (IMI) (1)</option>`)
 	mustContain(t, "index", res.body,
 		`role="search" aria-label="Search the register"`, `<fieldset class="search-filters">`, `<legend>Filter and sort</legend>`,
 		`<h2 id="results-title">41 results</h2>`, `<nav aria-label="Pages of results"`,
