@@ -109,6 +109,11 @@ func (p *Public) RegisterFeed(w http.ResponseWriter, r *http.Request) error {
 // EntryFeed serves the published revisions of one entry as an Atom feed, newest first.
 func (p *Public) EntryFeed(w http.ResponseWriter, r *http.Request) error {
 	lang := web.LangFrom(r.Context())
+	key := addressKey(r, "entryfeed")
+	if p.hit(w, r, key) {
+		return nil
+	}
+	gen := p.generation.Load() // before the database is read (see factSheet)
 	alg, redirected, err := p.entry(w, r, "/feed.atom")
 	if err != nil || redirected {
 		return err
@@ -116,7 +121,7 @@ func (p *Public) EntryFeed(w http.ResponseWriter, r *http.Request) error {
 	if alg.UnpublishedAt != nil {
 		return p.tombstone(w, r, alg)
 	}
-	return p.cached(w, r, "entryfeed|"+alg.ID+"|"+string(lang), func(ctx context.Context) (*cachedPage, error) {
+	return p.cachedAt(w, r, key, gen, func(ctx context.Context) (*cachedPage, error) {
 		recs, err := p.history(ctx, alg.ID)
 		if err != nil {
 			return nil, err

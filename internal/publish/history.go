@@ -76,6 +76,11 @@ type fieldDiff struct {
 // were never published (drafts, those in review, rejected or withdrawn) are not shown.
 func (p *Public) Versions(w http.ResponseWriter, r *http.Request) error {
 	lang := web.LangFrom(r.Context())
+	key := addressKey(r, "versions")
+	if p.hit(w, r, key) {
+		return nil
+	}
+	gen := p.generation.Load() // before the database is read (see factSheet)
 	alg, redirected, err := p.entry(w, r, "/versions")
 	if err != nil || redirected {
 		return err
@@ -83,9 +88,27 @@ func (p *Public) Versions(w http.ResponseWriter, r *http.Request) error {
 	if alg.UnpublishedAt != nil {
 		return p.tombstone(w, r, alg)
 	}
-	return p.cached(w, r, "versions|"+alg.ID+"|"+string(lang), func(ctx context.Context) (*cachedPage, error) {
+	return p.cachedAt(w, r, key, gen, func(ctx context.Context) (*cachedPage, error) {
 		return p.buildVersions(ctx, alg, lang)
 	})
+}
+
+// addressKey is the cache key of a page of an entry under its address: kind, the page's
+// language, and what the address holds after the slug (a revision range), then the slug.
+// Like a fact sheet (see factSheet), such a page is found without asking the database which
+// entry the slug names; every change that could make the address name something else
+// invalidates the entry's pages.
+func addressKey(r *http.Request, kind string, rest ...string) string {
+	return kind + "|" + string(web.LangFrom(r.Context())) + "|" + strings.Join(rest, "|") + "|" + chi.URLParam(r, "slug")
+}
+
+// hit serves the page cached under key, when there is one.
+func (p *Public) hit(w http.ResponseWriter, r *http.Request, key string) bool {
+	page, ok := p.cache.get(key)
+	if ok {
+		serveCached(w, r, page)
+	}
+	return ok
 }
 
 // history returns the published revisions of an entry, oldest first; NotFound when it has
@@ -206,6 +229,11 @@ func (p *Public) Diff(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, b = min(a, b), max(a, b)
 	canonical := strconv.Itoa(a) + ".." + strconv.Itoa(b)
+	key := addressKey(r, "diff", canonical)
+	if chi.URLParam(r, "range") == canonical && p.hit(w, r, key) {
+		return nil
+	}
+	gen := p.generation.Load()
 	alg, redirected, err := p.entry(w, r, "/diff/"+canonical)
 	if err != nil || redirected {
 		return err
@@ -217,8 +245,7 @@ func (p *Public) Diff(w http.ResponseWriter, r *http.Request) error {
 	if alg.UnpublishedAt != nil {
 		return p.tombstone(w, r, alg)
 	}
-	key := "diff|" + alg.ID + "|" + string(lang) + "|" + canonical
-	return p.cached(w, r, key, func(ctx context.Context) (*cachedPage, error) {
+	return p.cachedAt(w, r, key, gen, func(ctx context.Context) (*cachedPage, error) {
 		return p.buildDiff(ctx, alg, lang, a, b)
 	})
 }

@@ -49,6 +49,12 @@ func TestFactSheetCacheFollowsChanges(t *testing.T) {
 		approveAll(t, app, next, people)
 	}
 
+	// The entry's other pages, cached by address too (a second request is a cache hit).
+	for _, page := range []string{"/versions", "/feed.atom", "/diff/1..1"} {
+		expectStatus(t, c.get(path+page), http.StatusOK)
+		expectStatus(t, c.get(path+page), http.StatusOK)
+	}
+
 	// A new revision: served at once, no waiting for a notification.
 	publish(func(s *algorithms.FactSheet) {
 		s.DescriptionShort = algorithms.Text{"ca": "Descripció nova i inconfusible de la segona revisió."}
@@ -60,6 +66,11 @@ func TestFactSheetCacheFollowsChanges(t *testing.T) {
 	}
 	mustNotContain(t, "revision 1 after a publication", c.get(path+"/versions/1").body, "inconfusible")
 	mustContain(t, "revision 2", c.get(path+"/versions/2").body, "inconfusible")
+	mustContain(t, "the history after a publication", c.get(path+"/versions").body, `href="/ca/algorithms/risc-caiguda-arbrat/versions/2"`)
+	if feed := c.get(path + "/feed.atom").body; strings.Count(feed, "<entry>") != 2 {
+		t.Errorf("the entry's feed after a publication has %d entries, want 2", strings.Count(feed, "<entry>"))
+	}
+	expectStatus(t, c.get(path+"/diff/1..2"), http.StatusOK)
 
 	// Browsers get the cached page compressed, the same page once decompressed. (Setting
 	// Accept-Encoding stops the client from decompressing it silently.)
@@ -85,6 +96,12 @@ func TestFactSheetCacheFollowsChanges(t *testing.T) {
 		t.Fatalf("the old address after a rename: %d to %q", moved.StatusCode, moved.Header.Get("Location"))
 	}
 	mustContain(t, "the new address", c.get(moved.Header.Get("Location")).body, "Model de risc de l&#39;arbrat viari")
+	for _, page := range []string{"/versions", "/feed.atom", "/diff/1..2"} {
+		expectStatus(t, c.get("/ca/algorithms/model-de-risc-de-larbrat-viari"+page), http.StatusOK)
+		if old := c.get(path + page); old.StatusCode != http.StatusMovedPermanently {
+			t.Errorf("%s at the old address after a rename: status %d, want 301", page, old.StatusCode)
+		}
+	}
 
 	// Unpublished: the tombstone, at once, at every address that served a page.
 	admin := app.user("admin@example.org", auth.RoleAdmin)
@@ -94,6 +111,9 @@ func TestFactSheetCacheFollowsChanges(t *testing.T) {
 	}
 	expectStatus(t, c.get(moved.Header.Get("Location")), http.StatusGone)
 	expectStatus(t, c.get("/ca/algorithms/model-de-risc-de-larbrat-viari/versions/2"), http.StatusGone)
+	for _, page := range []string{"/versions", "/feed.atom", "/diff/1..2"} {
+		expectStatus(t, c.get("/ca/algorithms/model-de-risc-de-larbrat-viari"+page), http.StatusGone)
+	}
 }
 
 // TestPublicHead: every public GET address answers HEAD with the headers of its GET and no
