@@ -340,8 +340,7 @@ func accessibleDiff(ops []diff.Op, added, removed string) template.HTML {
 // invalidated is served but not kept: it may have been built from data read before the
 // change.
 func (p *Public) cached(w http.ResponseWriter, r *http.Request, key string, build func(context.Context) (*cachedPage, error)) error {
-	if page, ok := p.cache.get(key); ok {
-		serveCached(w, r, page)
+	if p.hit(w, r, key) {
 		return nil
 	}
 	// A request that comes after an invalidation must not join a build that started before

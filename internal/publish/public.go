@@ -121,8 +121,7 @@ func (p *Public) factSheet(w http.ResponseWriter, r *http.Request, number int, a
 	// pages, here and on every other instance (Coherence); so do published answers, which
 	// the latest fact sheet shows. The slug comes last: it is the one part a visitor types.
 	key := "fs|" + string(lang) + "|" + strconv.Itoa(number) + "|" + strconv.FormatBool(asMarkdown) + "|" + chi.URLParam(r, "slug")
-	if page, ok := p.cache.get(key); ok {
-		serveCached(w, r, page)
+	if p.hit(w, r, key) {
 		return nil
 	}
 	// Loaded before the database is read: a page built from what an invalidation has since
