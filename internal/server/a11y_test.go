@@ -17,6 +17,7 @@ import (
 
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/demo"
+	"github.com/civictech/registry/internal/departments"
 	"github.com/civictech/registry/internal/i18n"
 )
 
@@ -298,6 +299,11 @@ func auditStaff(a *auditor, app *testApp, staff demo.Staff) []string {
 	}
 	ws := "/workspace/" + draft
 	var found []string
+	// A department on the data office's list, so that the forms offer it (a datalist).
+	if _, err := app.srv.Departments().Add(ctx, map[string]string{"ca": "Parcs i Jardins", "es": "Parques y Jardines",
+		"en": "Parks and Gardens"}, departments.Actor{Email: "a11y"}); err != nil {
+		a.t.Fatal(err)
+	}
 	a.signIn(app, staff.Authors[demo.Author].Email)
 	for _, path := range []string{"/workspace", ws, ws + "/edit/basic", ws + "/edit/data", ws + "/risk", ws + "/preview", "/workspace/new"} {
 		found = append(found, a.check(path, 200)...)
