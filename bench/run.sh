@@ -81,6 +81,14 @@ free_port() {
 	exit 1
 }
 
+# wait_for URL waits up to 10 s for URL to answer.
+wait_for() {
+	for _ in $(seq 50); do
+		curl -sf -o /dev/null "$1" && return
+		sleep 0.2
+	done
+}
+
 # to_ms converts wrk's durations (850.00us, 1.82ms, 2.01s, 1.50m) to milliseconds.
 to_ms() {
 	awk -v d="$1" 'BEGIN {
@@ -178,10 +186,7 @@ sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$nginx_port|g" bench/nginx.conf.tmpl >"$w
 "$NGINX" -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 nginx_pid=$!
 static="http://127.0.0.1:$nginx_port$page"
-for _ in $(seq 50); do
-	curl -sf -o /dev/null "$static" && break
-	sleep 0.2
-done
+wait_for "$static"
 for enc in identity gzip; do
 	if ! cmp -s <(curl -sf -H "Accept-Encoding: $enc" "$static") <(curl -sf -H "Accept-Encoding: $enc" "$base$page"); then
 		say "bench: nginx does not serve the same page as the register ($enc)"
@@ -193,10 +198,7 @@ baseline_port=$(free_port)
 "$work/baseline" "127.0.0.1:$baseline_port" "$work/www$page" "$work/page.header" &
 baseline_pid=$!
 bare="http://127.0.0.1:$baseline_port$page"
-for _ in $(seq 50); do
-	curl -sf -o /dev/null "$bare" && break
-	sleep 0.2
-done
+wait_for "$bare"
 
 say "bench: fact sheet $page ($(wc -c <"$work/www$page") bytes, $(wc -c <"$work/www$page.gz") compressed), $ROUNDS rounds of ${SLICE} s each"
 for enc in identity gzip; do

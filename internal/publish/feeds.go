@@ -109,19 +109,7 @@ func (p *Public) RegisterFeed(w http.ResponseWriter, r *http.Request) error {
 // EntryFeed serves the published revisions of one entry as an Atom feed, newest first.
 func (p *Public) EntryFeed(w http.ResponseWriter, r *http.Request) error {
 	lang := web.LangFrom(r.Context())
-	key := addressKey(r, "entryfeed")
-	if p.hit(w, r, key) {
-		return nil
-	}
-	gen := p.generation.Load() // before the database is read (see factSheet)
-	alg, redirected, err := p.entry(w, r, "/feed.atom")
-	if err != nil || redirected {
-		return err
-	}
-	if alg.UnpublishedAt != nil {
-		return p.tombstone(w, r, alg)
-	}
-	return p.cachedAt(w, r, key, gen, func(ctx context.Context) (*cachedPage, error) {
+	return p.entryPage(w, r, "entryfeed", "/feed.atom", func(ctx context.Context, alg *algorithms.Algorithm) (*cachedPage, error) {
 		recs, err := p.history(ctx, alg.ID)
 		if err != nil {
 			return nil, err

@@ -76,21 +76,30 @@ type fieldDiff struct {
 // were never published (drafts, those in review, rejected or withdrawn) are not shown.
 func (p *Public) Versions(w http.ResponseWriter, r *http.Request) error {
 	lang := web.LangFrom(r.Context())
-	key := addressKey(r, "versions")
+	return p.entryPage(w, r, "versions", "/versions", func(ctx context.Context, alg *algorithms.Algorithm) (*cachedPage, error) {
+		return p.buildVersions(ctx, alg, lang)
+	})
+}
+
+// entryPage serves a page of the entry in the address, kind at rest after its slug: from
+// the cache by address when it holds one; else a redirect for an old slug, the tombstone
+// of an unpublished entry, or the page build makes (cached unless an invalidation came
+// meanwhile).
+func (p *Public) entryPage(w http.ResponseWriter, r *http.Request, kind, rest string,
+	build func(context.Context, *algorithms.Algorithm) (*cachedPage, error)) error {
+	key := addressKey(r, kind)
 	if p.hit(w, r, key) {
 		return nil
 	}
 	gen := p.generation.Load() // before the database is read (see factSheet)
-	alg, redirected, err := p.entry(w, r, "/versions")
+	alg, redirected, err := p.entry(w, r, rest)
 	if err != nil || redirected {
 		return err
 	}
 	if alg.UnpublishedAt != nil {
 		return p.tombstone(w, r, alg)
 	}
-	return p.cachedAt(w, r, key, gen, func(ctx context.Context) (*cachedPage, error) {
-		return p.buildVersions(ctx, alg, lang)
-	})
+	return p.cachedAt(w, r, key, gen, func(ctx context.Context) (*cachedPage, error) { return build(ctx, alg) })
 }
 
 // addressKey is the cache key of a page of an entry under its address: kind, the page's

@@ -106,7 +106,7 @@ func TestDepartments(t *testing.T) {
 	if n != 2 {
 		t.Errorf("%d departments, want the 2 the data office added", n)
 	}
-	if strings.Contains(admin.get("/admin").body, `href="/admin/departments"`) == false {
+	if !strings.Contains(admin.get("/admin").body, `href="/admin/departments"`) {
 		t.Error("the administration page does not lead to the departments")
 	}
 }
