@@ -52,6 +52,7 @@ commands:
 
 configuration (flags win over the environment):
   DATABASE_URL       PostgreSQL to use; unset: a private server under the data directory
+  DATABASE_REPLICA_URL  serve: a streaming replica of it, for public reads (serve --replica-url)
   REGISTRY_DATA_DIR  data directory (default ./data)
   REGISTRY_ADDR      listen address (default 127.0.0.1:8080)
   REGISTRY_BASE_URL  public address, e.g. https://algorismes.example.cat`

@@ -107,7 +107,21 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 				t.Errorf("the catalogue does not name %q:\n%.800s", want, body)
 			}
 		}
-	}, "--demo", "--cpu-profile", filepath.Join(dir, "cpu.pprof"))
+		// A read replica that is not there: public pages come from the primary, and the
+		// health check says so without failing.
+		for path, want := range map[string]string{"/healthz": `"replica":"unreachable"`, "/ca/algorithms": "<h1"} {
+			res, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+				t.Errorf("GET %s with the replica away: %d, want 200 with %s:\n%.400s", path, res.StatusCode, want, body)
+			}
+		}
+	}, "--demo", "--cpu-profile", filepath.Join(dir, "cpu.pprof"),
+		"--replica-url", "host="+filepath.Join(dir, "no-replica-here")+" dbname=registry")
 	if profile, err := os.ReadFile(filepath.Join(dir, "cpu.pprof")); err != nil || len(profile) < 2 || profile[0] != 0x1f || profile[1] != 0x8b {
 		t.Errorf("--cpu-profile wrote no profile (a gzipped protocol buffer): %d bytes, %v", len(profile), err)
 	}

@@ -13,7 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/civictech/registry/internal/apidoc"
+	"github.com/civictech/registry/internal/database"
 	"github.com/civictech/registry/internal/notify"
 	"github.com/civictech/registry/internal/server"
 	"github.com/civictech/registry/internal/web"
@@ -50,6 +53,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	set.StringVar(&c.addr, "addr", envOr("REGISTRY_ADDR", "127.0.0.1:8080"), "listen address")
 	set.StringVar(&c.baseURL, "base-url", envOr("REGISTRY_BASE_URL", ""), "public address of the register")
 	set.StringVar(&c.smtpURL, "smtp-url", os.Getenv("REGISTRY_SMTP_URL"), "mail server, smtp://user:pass@host:port?from=… (unset: mail goes to the log)")
+	replicaURL := set.String("replica-url", os.Getenv("DATABASE_REPLICA_URL"), "a streaming replica of the database, for public reads (unset: the primary)")
 	demo := set.Bool("demo", false, "seed demo accounts and entries into an empty database and print the logins")
 	cpuProfile := set.String("cpu-profile", "", "write a CPU profile of the whole run to this file (for cmd/registry/default.pgo)")
 	if err := set.Parse(args); err != nil {
@@ -93,9 +97,19 @@ func serve(ctx context.Context, env environment, args []string) error {
 		ln.Close()
 		return fmt.Errorf("secrets key: %w", err)
 	}
+	var replica *pgxpool.Pool
+	if *replicaURL != "" {
+		// Not fatal when unreachable: the public side reads from the primary until the
+		// replica answers (database.Reads); a bad URL is.
+		if replica, err = database.OpenLazily(*replicaURL); err != nil {
+			ln.Close()
+			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+		defer replica.Close()
+	}
 	publisher := publisherFromEnv()
 	srv, err := server.New(server.Config{BaseURL: c.baseURL, SessionKey: key, SecretsKey: secrets[:32], LogKey: logKey,
-		Publisher: publisher}, d.pool, log)
+		Publisher: publisher, ReadReplica: replica}, d.pool, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -126,6 +140,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	defer stopBackground()
 	go srv.RunMaintenance(background, time.Hour)
 	go srv.RunCacheListener(background)
+	go srv.RunReplicaCheck(background)
 	mailer := &notify.Worker{DB: d.pool, Sender: sender, Log: log}
 	go mailer.Run(background)
 

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/civictech/registry/internal/algorithms/risk"
 	"github.com/civictech/registry/internal/apperr"
@@ -26,7 +25,7 @@ const (
 
 // Store keeps algorithms and revisions in PostgreSQL.
 type Store struct {
-	db   *pgxpool.Pool
+	db   database.Querier
 	Risk *risk.Definitions
 	// Departments is the data office's list (the departments package); nil: departments
 	// are free text.
@@ -63,7 +62,7 @@ func (s *Store) canonicalDepartment(ctx context.Context, sheet *FactSheet) error
 }
 
 // NewStore returns the store on db, assessing risk with defs.
-func NewStore(db *pgxpool.Pool, defs *risk.Definitions) *Store { return &Store{db: db, Risk: defs} }
+func NewStore(db database.Querier, defs *risk.Definitions) *Store { return &Store{db: db, Risk: defs} }
 
 // Actor is who does something, for ownership, editors and audit events.
 type Actor struct {

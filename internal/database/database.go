@@ -21,6 +21,20 @@ const AppRole = "registry_app"
 // Open connects a pool to url. Each connection switches to AppRole, so a bug or an injection
 // in application code cannot rewrite what the schema protects, even when url names the owner.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := OpenLazily(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: ping: %w", err)
+	}
+	return pool, nil
+}
+
+// OpenLazily is Open without connecting first: the pool connects when first used, so a
+// server that is down now (a read replica, say) does not stop the caller from starting.
+func OpenLazily(url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database: parse url: %w", err)
@@ -29,13 +43,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		_, err := c.Exec(ctx, "SET ROLE "+AppRole)
 		return err
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: connect: %w", err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("database: ping: %w", err)
 	}
 	return pool, nil
 }

@@ -26,6 +26,10 @@ type Options struct {
 	// of failing; Stop then leaves that server running. For short commands such as
 	// "registry user add" run beside the server.
 	Share bool
+	// StandbyOf makes a new cluster a streaming replica (a read-only hot standby) of that
+	// running cluster, copied with pg_basebackup instead of initialised, for tests of
+	// reading from a replica. Both must run as the same account.
+	StandbyOf *Cluster
 }
 
 // ErrInUse is returned (wrapped) when another process's server runs on the data directory.
@@ -86,7 +90,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		c.removeTempSocketDir()
 		return nil, err
 	}
-	if err := c.start(ctx, opts.Fast); err != nil {
+	if err := c.start(ctx, opts.Fast, opts.StandbyOf); err != nil {
 		c.removeTempSocketDir()
 		if errors.Is(err, ErrInUse) && opts.Share && !c.tempSock {
 			c.stopped = true // not ours to stop
@@ -127,9 +131,13 @@ func (c *Cluster) prepareDirs() error {
 
 // start runs initdb when the cluster is new, refuses a data directory already in use, and
 // starts the server, waiting until it is ready.
-func (c *Cluster) start(ctx context.Context, fast bool) error {
+func (c *Cluster) start(ctx context.Context, fast bool, standbyOf *Cluster) error {
 	if _, err := os.Stat(filepath.Join(c.data, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		if err := c.initdb(ctx); err != nil {
+		create := c.initdb
+		if standbyOf != nil {
+			create = func(ctx context.Context) error { return c.basebackup(ctx, standbyOf) }
+		}
+		if err := create(ctx); err != nil {
 			return err
 		}
 	}
@@ -172,6 +180,19 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	out2, err2 := c.acct.run(ctx, c.dir, filepath.Join(c.bin, "initdb"), append(args, "--locale=C")...)
 	if err2 != nil {
 		return fmt.Errorf("pgstart: initdb: %w\n%s\nwith --locale=C.UTF-8 before that: %v\n%s", err2, out2, err, out)
+	}
+	return nil
+}
+
+// basebackup copies the running cluster primary into c's data directory and sets it up as
+// primary's standby (-R writes standby.signal and the connection to primary), streaming the
+// WAL written during the copy alongside it.
+func (c *Cluster) basebackup(ctx context.Context, primary *Cluster) error {
+	c.log.Info("copying postgres cluster for a standby", "data", c.data, "primary", primary.data)
+	out, err := c.acct.run(ctx, c.dir, filepath.Join(c.bin, "pg_basebackup"),
+		"-D", c.data, "-R", "-X", "stream", "-c", "fast", "-d", primary.URL("postgres"))
+	if err != nil {
+		return fmt.Errorf("pgstart: pg_basebackup: %w\n%s", err, out)
 	}
 	return nil
 }

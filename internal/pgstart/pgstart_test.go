@@ -109,6 +109,47 @@ func TestStartStopRestart(t *testing.T) {
 	}
 }
 
+// TestStandby proves that StandbyOf makes a read-only copy that follows its primary.
+func TestStandby(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	primary := start(t, tempDir(t))
+	if _, err := connect(t, primary).Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before')"); err != nil {
+		t.Fatal(err)
+	}
+	standby, err := Start(ctx, tempDir(t), Options{Fast: true, StandbyOf: primary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = standby.Stop() })
+	conn := connect(t, standby)
+	var inRecovery bool
+	if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil || !inRecovery {
+		t.Fatalf("standby: pg_is_in_recovery() = %v (err %v), want true", inRecovery, err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO kept VALUES ('written to the standby')"); err == nil {
+		t.Error("the standby accepted a write")
+	}
+	if _, err := connect(t, primary).Exec(ctx, "INSERT INTO kept VALUES ('after')"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM kept").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the standby has %d rows, want 2: it does not follow its primary", n)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // TestLongDirUsesShortSocket proves that a data directory too deep for a Unix socket path
 // still works, through a temporary socket directory that Stop removes.
 func TestLongDirUsesShortSocket(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/civictech/registry/internal/database"
 )
 
 // cacheChannel is the PostgreSQL NOTIFY channel on which instances tell each other that an
@@ -19,6 +21,9 @@ type Coherence struct {
 	db     *pgxpool.Pool
 	public *Public
 	log    *slog.Logger
+	// Reads, when the public side reads from a replica, is told before pages are dropped, so
+	// that they are not rebuilt from a replica that has not replayed the change yet.
+	Reads *database.Reads
 }
 
 // NewCoherence returns the cache coherence for public on db.
@@ -30,7 +35,7 @@ func NewCoherence(db *pgxpool.Pool, public *Public, log *slog.Logger) *Coherence
 // empty). It also invalidates locally at once, so that this instance's next request does
 // not wait for the notification's round trip.
 func (c *Coherence) Changed(ctx context.Context, algorithmID string) {
-	c.public.Invalidate(algorithmID)
+	c.invalidate(ctx, algorithmID)
 	if _, err := c.db.Exec(ctx, `SELECT pg_notify($1, $2)`, cacheChannel, algorithmID); err != nil {
 		c.log.Error("cache notify", slog.Any("err", err))
 	}
@@ -59,7 +64,7 @@ func (c *Coherence) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+cacheChannel); err != nil {
 		return err
 	}
-	c.public.Invalidate("")
+	c.invalidate(ctx, "")
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {
@@ -68,6 +73,15 @@ func (c *Coherence) listenOnce(ctx context.Context) error {
 			conn.Conn().Close(context.Background())
 			return err
 		}
-		c.public.Invalidate(n.Payload)
+		c.invalidate(ctx, n.Payload)
 	}
+}
+
+// invalidate drops algorithmID's pages (all pages when empty), first making the public
+// side's reads wait for the replica to replay what the primary has committed so far.
+func (c *Coherence) invalidate(ctx context.Context, algorithmID string) {
+	if c.Reads != nil {
+		c.Reads.Require(ctx)
+	}
+	c.public.Invalidate(algorithmID)
 }

@@ -13,9 +13,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/civictech/registry/internal/algorithms"
+	"github.com/civictech/registry/internal/database"
 	"github.com/civictech/registry/internal/i18n"
 )
 
@@ -23,11 +23,11 @@ import (
 // keeps equal to the latest published revision of every entry that is not unpublished,
 // through triggers in the publishing transaction. Nothing here writes to it.
 type Index struct {
-	db *pgxpool.Pool
+	db database.Querier
 }
 
 // NewIndex returns the search index on db.
-func NewIndex(db *pgxpool.Pool) *Index { return &Index{db: db} }
+func NewIndex(db database.Querier) *Index { return &Index{db: db} }
 
 // Orders of the result list.
 const (

@@ -34,8 +34,16 @@ const testPassword = "correct horse battery staple"
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
 	pool, ownerURL := pgtest.NewDatabase(t)
+	return newTestAppOn(t, pool, ownerURL, nil)
+}
+
+// newTestAppOn is newTestApp on the database of pool, reading public pages from replica
+// when it is not nil.
+func newTestAppOn(t *testing.T, pool *pgxpool.Pool, ownerURL string, replica *pgxpool.Pool) *testApp {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32))}, pool, log)
+	srv, err := New(Config{BaseURL: "http://127.0.0.1", SessionKey: []byte(strings.Repeat("k", 64)), SecretsKey: []byte(strings.Repeat("s", 32)),
+		ReadReplica: replica}, pool, log)
 	if err != nil {
 		t.Fatal(err)
 	}

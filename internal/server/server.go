@@ -14,6 +14,7 @@ import (
 	"github.com/civictech/registry/internal/algorithms/risk"
 	"github.com/civictech/registry/internal/apidoc"
 	"github.com/civictech/registry/internal/auth"
+	"github.com/civictech/registry/internal/database"
 	"github.com/civictech/registry/internal/departments"
 	"github.com/civictech/registry/internal/feedback"
 	"github.com/civictech/registry/internal/i18n"
@@ -42,6 +43,10 @@ type Config struct {
 	// public JSON API without a token: 0 means publish.DefaultRateLimit, a negative number
 	// no limit.
 	PublicAPIRateLimit int
+	// ReadReplica, when not nil, is a streaming replica (hot standby) of the database, for
+	// the public side's reads: published pages, searches, the public API and the exports
+	// (see database.Reads). Everything staff do reads and writes the primary.
+	ReadReplica *pgxpool.Pool
 	// LogKey signs the transparency log's checkpoints (a note signer key, tlog.GenerateKey);
 	// empty: a key made up for this process, for tests.
 	LogKey string
@@ -54,6 +59,7 @@ func (c Config) Secure() bool { return len(c.BaseURL) > 8 && c.BaseURL[:8] == "h
 type Server struct {
 	cfg   Config
 	db    *pgxpool.Pool
+	reads *database.Reads
 	log   *slog.Logger
 	rd    *web.Renderer
 	auth  *auth.Service
@@ -126,28 +132,33 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		return depts.Names(ctx, i18n.Lang(lang))
 	}
 	store.Departments = depts
-	public := publish.NewPublic(rd, pages, store, governance(reviewSvc))
+	// The public side reads through reads (the replica when there is one); it never writes.
+	reads := database.NewReads(db, cfg.ReadReplica, log)
+	publicStore := algorithms.NewStore(reads, defs)
+	public := publish.NewPublic(rd, pages, publicStore, governance(reviewSvc))
 	public.BaseURL = cfg.BaseURL // feeds need absolute links
 	coherence := publish.NewCoherence(db, public, log)
+	coherence.Reads = reads
 	reviewSvc.Published = func(ctx context.Context, algorithmID, _ string) { coherence.Changed(ctx, algorithmID) }
 	fb := feedback.NewStore(db, store, svc.Users, cat, cfg.SessionKey, cfg.BaseURL)
 	fb.Changed = coherence.Changed
 	public.QA = publishedQA(fb)
-	public.Search = publish.NewIndex(db)
-	exports, err := opendata.NewHandlers(store, log)
+	public.Search = publish.NewIndex(reads)
+	exports, err := opendata.NewHandlers(publicStore, log)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Publisher == (apidoc.Publisher{}) {
 		cfg.Publisher = apidoc.DefaultPublisher
 	}
-	docs, err := apidoc.New(cfg.BaseURL, cfg.Publisher, store)
+	docs, err := apidoc.New(cfg.BaseURL, cfg.Publisher, publicStore)
 	if err != nil {
 		return nil, err
 	}
 	return &Server{
 		cfg:   cfg,
 		db:    db,
+		reads: reads,
 		log:   log,
 		rd:    rd,
 		auth:  svc,
@@ -164,7 +175,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		coherence:  coherence,
 		feedback:   fb,
 		feedbacks:  feedback.NewHandlers(fb, rd),
-		publicAPI:  publish.NewAPI(store, rd),
+		publicAPI:  publish.NewAPI(publicStore, rd),
 		apiLimit:   apiLimiter(cfg.PublicAPIRateLimit),
 		reviewAPI:  review.NewAPI(reviewSvc, rd),
 		opendata:   exports,
@@ -197,6 +208,11 @@ func (s *Server) Auth() *auth.Service { return s.auth }
 // until ctx ends.
 func (s *Server) RunCacheListener(ctx context.Context) { s.coherence.Listen(ctx) }
 
+// RunReplicaCheck asks the read replica, if there is one, how far it has replayed every
+// second until ctx ends, so that public reads leave a replica that stopped and come back to
+// it when it returns.
+func (s *Server) RunReplicaCheck(ctx context.Context) { s.reads.Run(ctx, time.Second) }
+
 // RunMaintenance deletes expired sessions and old failure counts, and erases the address
 // hashes of feedback that no rate limit needs any more, every interval until ctx ends.
 func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
@@ -226,7 +242,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	status := map[string]any{"status": "ok", "database": "ok"}
+	if s.reads.HasReplica() {
+		// Public reads go to the primary while the replica is away, so it is reported, not
+		// failed on.
+		status["replica"] = "unreachable"
+		if lag, reachable := s.reads.Lag(); reachable {
+			status["replica"], status["replica_lag_bytes"] = "ok", lag
+		}
+	}
+	web.WriteJSON(w, http.StatusOK, status)
 }
 
 // Algorithms returns the entries' store (for the command line and tests).
