@@ -55,8 +55,9 @@ type EachOptions struct {
 	AfterSlug string
 	// Limit caps the number of revisions (0: no limit).
 	Limit int
-	// Query matches the name or short description, in any language, case-insensitively.
-	Query string
+	// AlgorithmIDs, when not nil, keeps only these entries (none when empty): what a
+	// search found (publish.Index.Matching).
+	AlgorithmIDs []string
 	// Department matches part of the department's name in any language, case-insensitively.
 	Department string
 	// Domain, Risk (risk category), Status and Type match those fields exactly.

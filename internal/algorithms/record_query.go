@@ -33,9 +33,8 @@ func (o EachOptions) where() (string, []any) {
 	if o.AfterSlug != "" {
 		where = append(where, "a.slug > "+arg(o.AfterSlug))
 	}
-	if q := strings.TrimSpace(o.Query); q != "" {
-		p := arg("%" + escapeLike(q) + "%")
-		where = append(where, "("+anyTextLike("name", p)+" OR "+anyTextLike("description_short", p)+")")
+	if o.AlgorithmIDs != nil {
+		where = append(where, "a.id = ANY("+arg(o.AlgorithmIDs)+"::uuid[])")
 	}
 	if d := strings.TrimSpace(o.Department); d != "" {
 		where = append(where, anyTextLike("department", arg("%"+escapeLike(d)+"%")))

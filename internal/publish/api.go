@@ -36,12 +36,16 @@ const APIPrefix = "/api/v1/algorithms"
 // credentials. It shows only published revisions; a draft, a revision in review or one
 // that was never published answers exactly like an entry that does not exist.
 type API struct {
-	store *algorithms.Store
-	rd    *web.Renderer
+	store  *algorithms.Store
+	search *Index
+	rd     *web.Renderer
 }
 
-// NewAPI returns the public read API on store, answering errors with rd.
-func NewAPI(store *algorithms.Store, rd *web.Renderer) *API { return &API{store: store, rd: rd} }
+// NewAPI returns the public read API on store, searching with search, answering errors
+// with rd.
+func NewAPI(store *algorithms.Store, search *Index, rd *web.Renderer) *API {
+	return &API{store: store, search: search, rd: rd}
+}
 
 // errNotPublished is the answer for anything the public may not see. Its message is the
 // store's for an unknown entry, so that the two cannot be told apart.
@@ -58,9 +62,17 @@ type RecordPage struct {
 // the public index (q, domain, department, risk, status, type), ordered by slug, a page at
 // a time: limit items (default 50, at most 200) after the opaque cursor.
 func (a *API) List(w http.ResponseWriter, r *http.Request) error {
-	opts, err := listOptions(r.URL.Query())
+	opts, text, err := listOptions(r.URL.Query())
 	if err != nil {
 		return err
+	}
+	if strings.TrimSpace(text) != "" {
+		if opts.AlgorithmIDs, err = a.search.Matching(r.Context(), text); err != nil {
+			return err
+		}
+		if opts.AlgorithmIDs == nil {
+			opts.AlgorithmIDs = []string{} // found nothing: keep nothing
+		}
 	}
 	size := opts.Limit
 	opts.Limit = size + 1 // one more tells whether there is a next page
@@ -86,11 +98,12 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 // listOptions reads the listing's query parameters. A value that cannot be right (an
 // unknown domain, a limit out of range, a cursor this server did not make) is refused with
 // 422 naming the parameter, rather than quietly answering something else.
-func listOptions(q url.Values) (algorithms.EachOptions, error) {
-	opts := algorithms.EachOptions{Query: q.Get("q"), Department: q.Get("department"), Domain: q.Get("domain"),
+func listOptions(q url.Values) (opts algorithms.EachOptions, text string, err error) {
+	opts = algorithms.EachOptions{Department: q.Get("department"), Domain: q.Get("domain"),
 		Risk: q.Get("risk"), Status: q.Get("status"), Type: q.Get("type"), Limit: DefaultPageSize}
+	text = q.Get("q")
 	fields := map[string]string{}
-	for name, v := range map[string]string{"q": opts.Query, "department": opts.Department} {
+	for name, v := range map[string]string{"q": text, "department": opts.Department} {
 		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) || utf8.RuneCountInString(v) > maxFilterLength {
 			fields[name] = "Use at most 200 characters of text."
 		}
@@ -116,9 +129,9 @@ func listOptions(q url.Values) (algorithms.EachOptions, error) {
 		opts.AfterSlug = slug
 	}
 	if len(fields) > 0 {
-		return opts, apperr.InvalidFields("Please correct the errors below.", fields)
+		return opts, text, apperr.InvalidFields("Please correct the errors below.", fields)
 	}
-	return opts, nil
+	return opts, text, nil
 }
 
 // The cursor is the last slug of a page, base64url-encoded: opaque to clients, so that

@@ -231,6 +231,31 @@ func newSearch(q Query) search {
 	return s
 }
 
+// Matching returns the entries that the index's search finds for text in any of the three
+// languages: those containing its words, or, when none does, those it resembles (a misspelt
+// or unaccented word). It is the public API's q, so that the API and the index agree.
+func (ix *Index) Matching(ctx context.Context, text string) ([]string, error) {
+	text = truncate(strings.Join(strings.Fields(text), " "), maxQueryRunes)
+	var words []string
+	for _, lang := range i18n.Langs {
+		words = append(words, fmt.Sprintf("SELECT algorithm_id FROM search_documents WHERE %s @@ websearch_to_tsquery('%s', $1)",
+			tsvColumn[lang], tsConfig[lang]))
+	}
+	sql := "WITH w AS (" + strings.Join(words, " UNION ") + ") SELECT algorithm_id::text FROM w"
+	if utf8.RuneCountInString(strings.Map(keepLetters, text)) >= minFuzzyRunes {
+		sql += " UNION SELECT algorithm_id::text FROM search_fuzzy($1) WHERE NOT EXISTS (SELECT FROM w)"
+	}
+	rows, err := ix.db.Query(ctx, sql, text)
+	if err != nil {
+		return nil, fmt.Errorf("publish: search: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("publish: search: %w", err)
+	}
+	return ids, nil
+}
+
 func keepLetters(r rune) rune {
 	if unicode.IsLetter(r) || unicode.IsDigit(r) {
 		return r

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/civictech/registry/internal/algorithms"
 	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/demo"
+	"github.com/civictech/registry/internal/i18n"
 	"github.com/civictech/registry/internal/pgtest"
 	"github.com/civictech/registry/internal/publish"
 	"github.com/civictech/registry/internal/review"
@@ -112,6 +114,24 @@ func unpublishedTexts(t *testing.T) []string {
 	return out
 }
 
+// indexSlugs returns the entries that the public index finds for q in any language.
+func indexSlugs(t *testing.T, c *client, q string) []string {
+	t.Helper()
+	var out []string
+	for _, lang := range i18n.Langs {
+		res := c.get("/" + string(lang) + "/algorithms?q=" + url.QueryEscape(q))
+		expectStatus(t, res, http.StatusOK)
+		for _, m := range resultLink.FindAllStringSubmatch(res.body, -1) {
+			if !slices.Contains(out, m[1]) {
+				out = append(out, m[1])
+			}
+		}
+	}
+	return out
+}
+
+var resultLink = regexp.MustCompile(`href="/(?:ca|es|en)/algorithms/([a-z0-9-]+)"`)
+
 func slugsOf(items []*algorithms.Record) []string {
 	out := []string{}
 	for _, r := range items {
@@ -201,9 +221,6 @@ func checkListFilters(t *testing.T, c *client, all []*algorithms.Record) {
 		}
 		return false
 	}
-	named := func(r *algorithms.Record, part string) bool {
-		return anyContains(r.Name, part) || anyContains(r.DescriptionShort, part)
-	}
 	for _, tc := range []struct {
 		query url.Values
 		keep  func(*algorithms.Record) bool
@@ -213,10 +230,6 @@ func checkListFilters(t *testing.T, c *client, all []*algorithms.Record) {
 		{url.Values{"status": {"retired"}}, func(r *algorithms.Record) bool { return r.Status == "retired" }},
 		{url.Values{"type": {"predictive"}}, func(r *algorithms.Record) bool { return r.Type == "predictive" }},
 		{url.Values{"department": {"ECOLOGIA urbana"}}, func(r *algorithms.Record) bool { return anyContains(r.Department, "ecologia urbana") }},
-		// In any language, case-insensitively, in the name or the short description.
-		{url.Values{"q": {"ARBOLADO"}}, func(r *algorithms.Record) bool { return named(r, "arbolado") }},
-		{url.Values{"q": {"traffic"}}, func(r *algorithms.Record) bool { return named(r, "traffic") }},
-		{url.Values{"q": {"predic"}, "type": {"predictive"}}, func(r *algorithms.Record) bool { return r.Type == "predictive" && named(r, "predic") }},
 	} {
 		var want []string
 		for _, r := range all {
@@ -229,6 +242,32 @@ func checkListFilters(t *testing.T, c *client, all []*algorithms.Record) {
 		}
 		if diff := cmp.Diff(want, walk(t, c, tc.query, 2)); diff != "" {
 			t.Errorf("%v (-want +got):\n%s", tc.query, diff)
+		}
+	}
+	// q finds what the public index finds for it in any of the three languages: words in
+	// any field, unaccented, or a misspelt name; with another filter, the entries both keep.
+	for _, tc := range []struct {
+		q    string
+		keep func(*algorithms.Record) bool
+	}{
+		{"ARBOLADO", nil}, {"traffic", nil}, {"semafors", nil}, {"semafros", nil}, {`"mapes predictius"`, nil},
+		{"traffic", func(r *algorithms.Record) bool { return r.Type == "predictive" }},
+	} {
+		query := url.Values{"q": {tc.q}}
+		var want []string
+		for _, r := range all {
+			if slices.Contains(indexSlugs(t, c, tc.q), r.Slug) && (tc.keep == nil || tc.keep(r)) {
+				want = append(want, r.Slug)
+			}
+		}
+		if tc.keep != nil {
+			query.Set("type", "predictive")
+		}
+		if len(want) == 0 || len(want) == len(all) {
+			t.Fatalf("%v: the demo data does not exercise this search (%d of %d)", query, len(want), len(all))
+		}
+		if diff := cmp.Diff(want, walk(t, c, query, 2)); diff != "" {
+			t.Errorf("%v (-want, as the index finds, +got):\n%s", query, diff)
 		}
 	}
 	// Text of entries that were never published is not searched; LIKE wildcards are text.

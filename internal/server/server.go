@@ -175,7 +175,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) (*Server, error) {
 		coherence:  coherence,
 		feedback:   fb,
 		feedbacks:  feedback.NewHandlers(fb, rd),
-		publicAPI:  publish.NewAPI(publicStore, rd),
+		publicAPI:  publish.NewAPI(publicStore, public.Search, rd),
 		apiLimit:   apiLimiter(cfg.PublicAPIRateLimit),
 		reviewAPI:  review.NewAPI(reviewSvc, rd),
 		opendata:   exports,
