@@ -80,6 +80,28 @@ func approveAll(t *testing.T, app *testApp, rev *algorithms.Revision, people map
 	}
 }
 
+// publishChange publishes a new revision of rev's entry, changed by change, through the
+// workflow (as publishDemo's people).
+func publishChange(t *testing.T, app *testApp, rev *algorithms.Revision, change func(*algorithms.FactSheet)) {
+	t.Helper()
+	ctx := context.Background()
+	people := map[string]*auth.User{}
+	for _, e := range []string{"author@example.org", "reviewer@example.org", "expert@example.org"} {
+		people[e], _ = app.srv.Auth().Users.ByEmail(ctx, e)
+	}
+	actor := algorithms.Actor{UserID: people["author@example.org"].ID, Email: "author@example.org"}
+	next, err := app.srv.Algorithms().NewRevision(ctx, rev.AlgorithmID, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := next.Sheet
+	change(&sheet)
+	if _, err := app.srv.Algorithms().SaveSheet(ctx, next.ID, next.Version, sheet, actor); err != nil {
+		t.Fatal(err)
+	}
+	approveAll(t, app, next, people)
+}
+
 // TestTwoInstancesServeTheNewRevision runs two instances on one database: after a
 // publication through one, the other serves the new revision, though it had cached the old
 // one. Fact-sheet pages are cached under their address and served without asking the
@@ -105,22 +127,9 @@ func TestTwoInstancesServeTheNewRevision(t *testing.T) {
 	expectStatus(t, first, 200)
 
 	// A new revision with a new short description is published through the first instance.
-	author, _ := app.srv.Auth().Users.ByEmail(ctx, "author@example.org")
-	actor := algorithms.Actor{UserID: author.ID, Email: author.Email}
-	next, err := app.srv.Algorithms().NewRevision(ctx, rev.AlgorithmID, actor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sheet := next.Sheet
-	sheet.DescriptionShort = algorithms.Text{"ca": "Descripció nova i inconfusible per a la prova de coherència."}
-	if _, err := app.srv.Algorithms().SaveSheet(ctx, next.ID, next.Version, sheet, actor); err != nil {
-		t.Fatal(err)
-	}
-	people := map[string]*auth.User{}
-	for _, e := range []string{"author@example.org", "reviewer@example.org", "expert@example.org"} {
-		people[e], _ = app.srv.Auth().Users.ByEmail(ctx, e)
-	}
-	approveAll(t, app, next, people)
+	publishChange(t, app, rev, func(s *algorithms.FactSheet) {
+		s.DescriptionShort = algorithms.Text{"ca": "Descripció nova i inconfusible per a la prova de coherència."}
+	})
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -30,24 +30,7 @@ func TestFactSheetCacheFollowsChanges(t *testing.T) {
 		t.Fatal("the cached fact sheet differs from the first one served")
 	}
 
-	people := map[string]*auth.User{}
-	for _, e := range []string{"author@example.org", "reviewer@example.org", "expert@example.org"} {
-		people[e], _ = app.srv.Auth().Users.ByEmail(ctx, e)
-	}
-	actor := algorithms.Actor{UserID: people["author@example.org"].ID, Email: "author@example.org"}
-	publish := func(change func(*algorithms.FactSheet)) {
-		t.Helper()
-		next, err := app.srv.Algorithms().NewRevision(ctx, rev.AlgorithmID, actor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sheet := next.Sheet
-		change(&sheet)
-		if _, err := app.srv.Algorithms().SaveSheet(ctx, next.ID, next.Version, sheet, actor); err != nil {
-			t.Fatal(err)
-		}
-		approveAll(t, app, next, people)
-	}
+	publish := func(change func(*algorithms.FactSheet)) { t.Helper(); publishChange(t, app, rev, change) }
 
 	// The entry's other pages, cached by address too (a second request is a cache hit).
 	for _, page := range []string{"/versions", "/feed.atom", "/diff/1..1"} {

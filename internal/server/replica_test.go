@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/civictech/registry/internal/algorithms"
-	"github.com/civictech/registry/internal/auth"
 	"github.com/civictech/registry/internal/pgtest"
 )
 
@@ -71,21 +70,9 @@ func TestPublicReadsFromReplica(t *testing.T) {
 	// with its replica still paused, serves the new revision from the primary. (Its
 	// listener drops every page when it connects, too, and then waits for the replica.)
 	go public.srv.RunCacheListener(ctx)
-	people := map[string]*auth.User{}
-	for _, e := range []string{"author@example.org", "reviewer@example.org", "expert@example.org"} {
-		people[e], _ = staff.srv.Auth().Users.ByEmail(ctx, e)
-	}
-	actor := algorithms.Actor{UserID: people["author@example.org"].ID, Email: "author@example.org"}
-	next, err := staff.srv.Algorithms().NewRevision(ctx, rev.AlgorithmID, actor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sheet := next.Sheet
-	sheet.DescriptionShort = algorithms.Text{"ca": "Descripció nova i inconfusible de la segona revisió."}
-	if _, err := staff.srv.Algorithms().SaveSheet(ctx, next.ID, next.Version, sheet, actor); err != nil {
-		t.Fatal(err)
-	}
-	approveAll(t, staff, next, people)
+	publishChange(t, staff, rev, func(s *algorithms.FactSheet) {
+		s.DescriptionShort = algorithms.Text{"ca": "Descripció nova i inconfusible de la segona revisió."}
+	})
 	waitUntil("the new revision on the citizens' instance", func() bool { return strings.Contains(c.get(path).body, "inconfusible") })
 	if onReplica() {
 		t.Fatal("public reads went back to a replica that has not replayed the publication")
