@@ -2,8 +2,12 @@ package database
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"math"
+	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -163,14 +167,6 @@ func (r *Reads) Lag() (bytes int64, reachable bool) {
 // HasReplica reports whether reads may go to a replica at all.
 func (r *Reads) HasReplica() bool { return r.replica != nil }
 
-// pool returns the pool the next read goes to.
-func (r *Reads) pool(ctx context.Context) *pgxpool.Pool {
-	if r.useReplica(ctx) {
-		return r.replica
-	}
-	return r.primary
-}
-
 // useReplica reports whether the replica has replayed all that is required, asking it
 // when it was behind at the last check and that check is old enough.
 func (r *Reads) useReplica(ctx context.Context) bool {
@@ -194,18 +190,95 @@ func (r *Reads) useReplica(ctx context.Context) bool {
 
 // Exec runs sql where reads go now (see Reads); a write there fails on a replica.
 func (r *Reads) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return r.pool(ctx).Exec(ctx, sql, args...)
+	if !r.useReplica(ctx) {
+		return r.primary.Exec(ctx, sql, args...)
+	}
+	tag, err := r.replica.Exec(ctx, sql, args...)
+	if r.replicaFailed(ctx, err) {
+		return r.primary.Exec(ctx, sql, args...)
+	}
+	return tag, err
 }
 
 // Query runs sql where reads go now (see Reads).
 func (r *Reads) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return r.pool(ctx).Query(ctx, sql, args...)
+	if !r.useReplica(ctx) {
+		return r.primary.Query(ctx, sql, args...)
+	}
+	rows, err := r.replica.Query(ctx, sql, args...)
+	if r.replicaFailed(ctx, err) {
+		return r.primary.Query(ctx, sql, args...)
+	}
+	return rows, err
 }
 
 // QueryRow runs sql where reads go now (see Reads).
 func (r *Reads) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return r.pool(ctx).QueryRow(ctx, sql, args...)
+	if !r.useReplica(ctx) {
+		return r.primary.QueryRow(ctx, sql, args...)
+	}
+	return &replicaRow{reads: r, ctx: ctx, sql: sql, args: args, row: r.replica.QueryRow(ctx, sql, args...)}
 }
 
 // Begin starts a transaction where reads go now (see Reads).
-func (r *Reads) Begin(ctx context.Context) (pgx.Tx, error) { return r.pool(ctx).Begin(ctx) }
+func (r *Reads) Begin(ctx context.Context) (pgx.Tx, error) {
+	if !r.useReplica(ctx) {
+		return r.primary.Begin(ctx)
+	}
+	tx, err := r.replica.Begin(ctx)
+	if r.replicaFailed(ctx, err) {
+		return r.primary.Begin(ctx)
+	}
+	return tx, err
+}
+
+// replicaRow is a row read from the replica, read again from the primary if the replica
+// failed (QueryRow's errors only show when the row is scanned).
+type replicaRow struct {
+	reads *Reads
+	ctx   context.Context
+	sql   string
+	args  []any
+	row   pgx.Row
+}
+
+func (rr *replicaRow) Scan(dest ...any) error {
+	err := rr.row.Scan(dest...)
+	if rr.reads.replicaFailed(rr.ctx, err) {
+		return rr.reads.primary.QueryRow(rr.ctx, rr.sql, rr.args...).Scan(dest...)
+	}
+	return err
+}
+
+// replicaFailed reports whether err says the replica could not be reached or went away
+// (rather than that the statement failed), and if so, leaves the replica until the next
+// check finds it again: a read is safe to repeat on the primary, and the public need not
+// see an error because one server of two stopped.
+func (r *Reads) replicaFailed(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || !connectionLost(err) {
+		return false
+	}
+	r.seen.Store(-1)
+	if r.state.Swap(replicaUnreachable) != replicaUnreachable {
+		r.log.Warn("replica failed; reading from the primary", slog.Any("err", err))
+	}
+	return true
+}
+
+// connectionLost reports whether err is the loss of the connection or of the server, not
+// an error in the statement.
+func connectionLost(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr), pgconn.SafeToRetry(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57: operator intervention (a server shutting
+		// down ends its sessions with 57P01), but for a statement cancelled (57014).
+		return strings.HasPrefix(pgErr.Code, "08") || (strings.HasPrefix(pgErr.Code, "57") && pgErr.Code != "57014")
+	}
+	return false
+}
