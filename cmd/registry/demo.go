@@ -54,11 +54,13 @@ func seedDemo(ctx context.Context, env environment, srv *server.Server) error {
 			staff.Expert = review.Actor{UserID: u.ID, Email: u.Email, Roles: u.Roles, ClientIP: "local"}
 		}
 	}
-	n, err := demo.Seed(ctx, srv.Algorithms(), srv.Review(), staff)
+	// Departments first, as the data office would have listed them before anyone
+	// registered an entry: the entries then take the list's names in every language.
+	d, err := seedDemoDepartments(ctx, srv)
 	if err != nil {
 		return err
 	}
-	d, err := seedDemoDepartments(ctx, srv)
+	n, err := demo.Seed(ctx, srv.Algorithms(), srv.Review(), staff)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -85,7 +86,28 @@ func TestServeWithPrivateDatabase(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
 	dataDir := filepath.Join(dir, "data")
 
-	out := serveOnce(t, dataDir, nil, "--demo")
+	out := serveOnce(t, dataDir, func(base string) {
+		// The demo entries name the listed departments, in the list's three languages.
+		res, err := http.Get(base + "/api/v1/algorithms?limit=200")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var page struct {
+			Items []struct {
+				Slug       string            `json:"slug"`
+				Department map[string]string `json:"department"`
+			} `json:"items"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&page); err != nil || len(page.Items) == 0 {
+			t.Fatalf("the demo's entries: %v (%d)", err, len(page.Items))
+		}
+		for _, e := range page.Items {
+			if e.Department["ca"] == "" || e.Department["es"] == "" || e.Department["en"] == "" {
+				t.Errorf("demo entry %s names its department in %v only", e.Slug, e.Department)
+			}
+		}
+	}, "--demo")
 	if !strings.Contains(out, "admin@demo.example") {
 		t.Errorf("first start printed no demo logins:\n%s", out)
 	}
