@@ -38,6 +38,7 @@ const usage = `usage: registry <command> [flags]
 
 commands:
   serve [--addr A] [--data-dir D] [--demo]   run the web server
+        [--replica-url U]                    (public reads from a streaming replica)
   migrate                                    apply the database migrations
   user add EMAIL --name N --role R [--role R] --password-stdin
   user list | disable EMAIL | enable EMAIL | roles EMAIL --role R… | passwd EMAIL --password-stdin
