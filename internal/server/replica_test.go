@@ -80,7 +80,9 @@ func TestPublicReadsFromReplica(t *testing.T) {
 	mustContain(t, "the API while the replica lags", c.get("/api/v1/algorithms/risc-caiguda-arbrat").body, "inconfusible")
 	mustContain(t, "a search while the replica lags", c.get(search).body, "inconfusible")
 	var health map[string]any
-	if err := json.Unmarshal([]byte(c.get("/healthz").body), &health); err != nil || health["replica"] != "ok" ||
+	healthz := c.get("/healthz")
+	loadAPIDescription(t, c).check(healthz, "/healthz") // the OpenAPI document describes it
+	if err := json.Unmarshal([]byte(healthz.body), &health); err != nil || health["replica"] != "ok" ||
 		health["replica_lag_bytes"].(float64) <= 0 {
 		t.Errorf("healthz while the replica lags = %v (%v), want replica ok with a lag", health, err)
 	}
