@@ -189,7 +189,7 @@ type search struct {
 
 var (
 	tsvColumn   = map[i18n.Lang]string{i18n.Catalan: "tsv_ca", i18n.Spanish: "tsv_es", i18n.English: "tsv_en"}
-	titleColumn = map[i18n.Lang]string{i18n.Catalan: "d.title_ca", i18n.Spanish: "d.title_es", i18n.English: "d.title_en"}
+	titleColumn = map[i18n.Lang]string{i18n.Catalan: "title_ca", i18n.Spanish: "title_es", i18n.English: "title_en"}
 	tsConfig    = map[i18n.Lang]string{i18n.Catalan: "registry_ca", i18n.Spanish: "registry_es", i18n.English: "registry_en"}
 	nameOrder   = map[i18n.Lang]string{i18n.Catalan: `d.name_ca COLLATE "ca-x-icu"`, i18n.Spanish: `d.name_es COLLATE "es-x-icu"`,
 		i18n.English: `d.name_en COLLATE "en-x-icu"`}
@@ -199,11 +199,12 @@ var (
 // of Filters; the text, when there is one, is $6.
 //
 // The entries that contain the words (websearch syntax: all words, "a phrase", or, -not)
-// match, found through the GIN index of the page language's tsvector. Only when no entry
-// contains them does resemblance count (search_fuzzy, the trigram index): the query is then
-// most likely misspelt, and comparing it with every entry that contains a common word would
-// cost far more than it adds. Matches are gathered by id first and only then joined to
-// their rows: a condition on the rows themselves would read every entry's large tsvector.
+// match, found through the GIN index of the page language's tsvector, and rank by the words
+// in their name and short description. Only when no entry contains them does resemblance
+// count (search_fuzzy, the trigram index), ranked by how alike: the query is then most
+// likely misspelt, and comparing it with every entry that contains a common word would
+// cost far more than it adds. Each branch selects only the columns a search shows, sorts
+// or counts (documentColumns), never the large tsvectors.
 func newSearch(q Query) search {
 	s := search{from: "search_documents d", score: "0"}
 	for _, f := range Filters {
@@ -218,18 +219,22 @@ func newSearch(q Query) search {
 	}
 	s.args = append(s.args, q.Text)
 	tsq := fmt.Sprintf("websearch_to_tsquery('%s', $6)", tsConfig[lang])
-	hits := fmt.Sprintf("SELECT algorithm_id, true AS words, 0::real AS sim FROM search_documents WHERE %s @@ %s", tsvColumn[lang], tsq)
+	words := fmt.Sprintf("SELECT %s, ts_rank(d.%s, %s) AS score FROM search_documents d WHERE d.%s @@ %s",
+		documentColumns, titleColumn[lang], tsq, tsvColumn[lang], tsq)
 	if utf8.RuneCountInString(strings.Map(keepLetters, q.Text)) >= minFuzzyRunes {
-		hits += fmt.Sprintf(` UNION ALL SELECT algorithm_id, false, similarity FROM search_fuzzy($6)
-			WHERE NOT EXISTS (SELECT FROM search_documents WHERE %s @@ %s)`, tsvColumn[lang], tsq)
+		words += fmt.Sprintf(` UNION ALL SELECT %s, f.similarity FROM search_fuzzy($6) AS f
+			JOIN search_documents d ON d.algorithm_id = f.algorithm_id
+			WHERE NOT EXISTS (SELECT FROM search_documents WHERE %s @@ %s)`, documentColumns, tsvColumn[lang], tsq)
 	}
-	s.from = `(SELECT algorithm_id, bool_or(words) AS words, max(sim) AS sim FROM (` + hits + `) AS u GROUP BY algorithm_id) AS m
-		JOIN search_documents d ON d.algorithm_id = m.algorithm_id`
-	// Among word matches, words in the name and short description rank first; among
-	// resemblances, the closest.
-	s.score = fmt.Sprintf("(CASE WHEN m.words THEN ts_rank(%s, %s) ELSE m.sim END)", titleColumn[lang], tsq)
+	s.from = "(" + words + ") AS d"
+	s.score = "d.score"
 	return s
 }
+
+// documentColumns are the columns of search_documents that a search reads.
+const documentColumns = `d.algorithm_id, d.slug, d.number, d.lang, d.name, d.description_short, d.department_names,
+	d.domain, d.department, d.risk_category, d.status, d.type, d.published_at, d.first_published_at,
+	d.name_ca, d.name_es, d.name_en`
 
 // Matching returns the entries that the index's search finds for text in any of the three
 // languages: those containing its words, or, when none does, those it resembles (a misspelt
