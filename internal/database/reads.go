@@ -190,26 +190,12 @@ func (r *Reads) useReplica(ctx context.Context) bool {
 
 // Exec runs sql where reads go now (see Reads); a write there fails on a replica.
 func (r *Reads) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if !r.useReplica(ctx) {
-		return r.primary.Exec(ctx, sql, args...)
-	}
-	tag, err := r.replica.Exec(ctx, sql, args...)
-	if r.replicaFailed(ctx, err) {
-		return r.primary.Exec(ctx, sql, args...)
-	}
-	return tag, err
+	return read(ctx, r, func(p *pgxpool.Pool) (pgconn.CommandTag, error) { return p.Exec(ctx, sql, args...) })
 }
 
 // Query runs sql where reads go now (see Reads).
 func (r *Reads) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if !r.useReplica(ctx) {
-		return r.primary.Query(ctx, sql, args...)
-	}
-	rows, err := r.replica.Query(ctx, sql, args...)
-	if r.replicaFailed(ctx, err) {
-		return r.primary.Query(ctx, sql, args...)
-	}
-	return rows, err
+	return read(ctx, r, func(p *pgxpool.Pool) (pgx.Rows, error) { return p.Query(ctx, sql, args...) })
 }
 
 // QueryRow runs sql where reads go now (see Reads).
@@ -222,14 +208,20 @@ func (r *Reads) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 
 // Begin starts a transaction where reads go now (see Reads).
 func (r *Reads) Begin(ctx context.Context) (pgx.Tx, error) {
+	return read(ctx, r, func(p *pgxpool.Pool) (pgx.Tx, error) { return p.Begin(ctx) })
+}
+
+// read runs do on the pool reads go to now, and again on the primary if the replica
+// failed.
+func read[T any](ctx context.Context, r *Reads, do func(*pgxpool.Pool) (T, error)) (T, error) {
 	if !r.useReplica(ctx) {
-		return r.primary.Begin(ctx)
+		return do(r.primary)
 	}
-	tx, err := r.replica.Begin(ctx)
+	v, err := do(r.replica)
 	if r.replicaFailed(ctx, err) {
-		return r.primary.Begin(ctx)
+		return do(r.primary)
 	}
-	return tx, err
+	return v, err
 }
 
 // replicaRow is a row read from the replica, read again from the primary if the replica
