@@ -123,13 +123,15 @@ func (r *Reads) Run(ctx context.Context, interval time.Duration) {
 }
 
 // check asks the replica how far it has replayed.
-func (r *Reads) check(ctx context.Context) {
+func (r *Reads) check(parent context.Context) {
 	r.checked.Store(time.Now().UnixNano())
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(parent, time.Second)
 	defer cancel()
 	var lsn *int64 // NULL when the server is not a standby
 	err := r.replica.QueryRow(ctx, `SELECT (pg_last_wal_replay_lsn() - '0/0')::bigint`).Scan(&lsn)
 	switch {
+	case err != nil && parent.Err() != nil:
+		// The caller's request ended, not the replica: what was known stands.
 	case err != nil:
 		r.seen.Store(-1)
 		if r.state.Swap(replicaUnreachable) != replicaUnreachable {
@@ -148,9 +150,6 @@ func (r *Reads) check(ctx context.Context) {
 	}
 }
 
-// Replica reports whether the next read goes to the replica.
-func (r *Reads) Replica(ctx context.Context) bool { return r.useReplica(ctx) }
-
 // Lag returns how many bytes of WAL the replica has still to replay to reach the last
 // Require, and whether it is reachable at all (for the health check).
 func (r *Reads) Lag() (bytes int64, reachable bool) {
@@ -167,9 +166,10 @@ func (r *Reads) Lag() (bytes int64, reachable bool) {
 // HasReplica reports whether reads may go to a replica at all.
 func (r *Reads) HasReplica() bool { return r.replica != nil }
 
-// useReplica reports whether the replica has replayed all that is required, asking it
-// when it was behind at the last check and that check is old enough.
-func (r *Reads) useReplica(ctx context.Context) bool {
+// Replica reports whether the next read goes to the replica: whether it has replayed all
+// that is required, asking it when it was behind at the last check and that check is old
+// enough.
+func (r *Reads) Replica(ctx context.Context) bool {
 	if r.replica == nil {
 		return false
 	}
@@ -200,7 +200,7 @@ func (r *Reads) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, e
 
 // QueryRow runs sql where reads go now (see Reads).
 func (r *Reads) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if !r.useReplica(ctx) {
+	if !r.Replica(ctx) {
 		return r.primary.QueryRow(ctx, sql, args...)
 	}
 	return &replicaRow{reads: r, ctx: ctx, sql: sql, args: args, row: r.replica.QueryRow(ctx, sql, args...)}
@@ -214,7 +214,7 @@ func (r *Reads) Begin(ctx context.Context) (pgx.Tx, error) {
 // read runs do on the pool reads go to now, and again on the primary if the replica
 // failed.
 func read[T any](ctx context.Context, r *Reads, do func(*pgxpool.Pool) (T, error)) (T, error) {
-	if !r.useReplica(ctx) {
+	if !r.Replica(ctx) {
 		return do(r.primary)
 	}
 	v, err := do(r.replica)

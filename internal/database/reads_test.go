@@ -76,6 +76,16 @@ func TestReadsFollowTheReplica(t *testing.T) {
 	if lag, reachable := reads.Lag(); !reachable || lag <= 0 {
 		t.Errorf("Lag() = %d, %v while paused, want > 0, true", lag, reachable)
 	}
+	// A request that ends while its read asks the replica says nothing about the replica.
+	gone, cancelGone := context.WithCancel(ctx)
+	cancelGone()
+	time.Sleep(50 * time.Millisecond) // past checkEvery, so that the read asks
+	if reads.Replica(gone) {
+		t.Fatal("reads went to the lagging replica")
+	}
+	if _, reachable := reads.Lag(); !reachable {
+		t.Error("a cancelled request marked the replica unreachable")
+	}
 
 	db.ResumeReplay(t)
 	waitForReplica()

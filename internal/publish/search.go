@@ -63,7 +63,7 @@ type Query struct {
 // page=-1, sort=whatever) are dropped or clamped, never an error: a hand-edited address
 // still shows a useful page.
 func ParseQuery(v url.Values, lang i18n.Lang) Query {
-	q := Query{Lang: lang, Text: truncate(strings.Join(strings.Fields(v.Get("q")), " "), maxQueryRunes)}
+	q := Query{Lang: lang, Text: searchText(v.Get("q"))}
 	q.Domain = oneOf(v.Get("domain"), algorithms.Domains)
 	q.Risk = oneOf(v.Get("risk"), algorithms.RiskCategories)
 	q.Status = oneOf(v.Get("status"), algorithms.Statuses)
@@ -221,7 +221,7 @@ func newSearch(q Query) search {
 	tsq := fmt.Sprintf("websearch_to_tsquery('%s', $6)", tsConfig[lang])
 	words := fmt.Sprintf("SELECT %s, ts_rank(d.%s, %s) AS score FROM search_documents d WHERE d.%s @@ %s",
 		documentColumns, titleColumn[lang], tsq, tsvColumn[lang], tsq)
-	if utf8.RuneCountInString(strings.Map(keepLetters, q.Text)) >= minFuzzyRunes {
+	if byResemblance(q.Text) {
 		words += fmt.Sprintf(` UNION ALL SELECT %s, f.similarity FROM search_fuzzy($6) AS f
 			JOIN search_documents d ON d.algorithm_id = f.algorithm_id
 			WHERE NOT EXISTS (SELECT FROM search_documents WHERE %s @@ %s)`, documentColumns, tsvColumn[lang], tsq)
@@ -240,14 +240,14 @@ const documentColumns = `d.algorithm_id, d.slug, d.number, d.lang, d.name, d.des
 // languages: those containing its words, or, when none does, those it resembles (a misspelt
 // or unaccented word). It is the public API's q, so that the API and the index agree.
 func (ix *Index) Matching(ctx context.Context, text string) ([]string, error) {
-	text = truncate(strings.Join(strings.Fields(text), " "), maxQueryRunes)
+	text = searchText(text)
 	var words []string
 	for _, lang := range i18n.Langs {
 		words = append(words, fmt.Sprintf("SELECT algorithm_id FROM search_documents WHERE %s @@ websearch_to_tsquery('%s', $1)",
 			tsvColumn[lang], tsConfig[lang]))
 	}
 	sql := "WITH w AS (" + strings.Join(words, " UNION ") + ") SELECT algorithm_id::text FROM w"
-	if utf8.RuneCountInString(strings.Map(keepLetters, text)) >= minFuzzyRunes {
+	if byResemblance(text) {
 		sql += " UNION SELECT algorithm_id::text FROM search_fuzzy($1) WHERE NOT EXISTS (SELECT FROM w)"
 	}
 	rows, err := ix.db.Query(ctx, sql, text)
@@ -259,6 +259,14 @@ func (ix *Index) Matching(ctx context.Context, text string) ([]string, error) {
 		return nil, fmt.Errorf("publish: search: %w", err)
 	}
 	return ids, nil
+}
+
+// searchText is the text of a search as it is run: single spaces, at most maxQueryRunes.
+func searchText(s string) string { return truncate(oneLine(s), maxQueryRunes) }
+
+// byResemblance reports whether text is long enough to be matched by resemblance too.
+func byResemblance(text string) bool {
+	return utf8.RuneCountInString(strings.Map(keepLetters, text)) >= minFuzzyRunes
 }
 
 func keepLetters(r rune) rune {
